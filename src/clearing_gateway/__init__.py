@@ -1,0 +1,3 @@
+"""CACI Clearing Gateway."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,220 @@
+"""The merchant API's unit of work: body limits, authentication, one transaction,
+idempotency, and commit-before-respond.
+
+For every request under /v1 this middleware reads the body (bounded), authenticates the
+merchant, opens the request's session, claims the `requestId` of a mutating request,
+runs the endpoint with the response held back, then commits (2xx/3xx) or rolls back
+(anything else) — and only then sends the response. So no 2xx ever precedes its commit,
+and a replayed requestId returns the stored bytes without running the endpoint again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.idempotency import service as idempotency
+from clearing_gateway.kit.envelope import dumps, envelope
+from clearing_gateway.kit.errors import ErrorCode, GatewayError
+from clearing_gateway.kit.logging import get_logger
+from clearing_gateway.merchants import signing
+from clearing_gateway.merchants.auth import SignedRequest, authenticate, client_address
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+API_PREFIX = "/v1/"
+log = get_logger("gateway.api")
+
+
+class MerchantApiMiddleware:
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent_path: str = scope["path"]
+        prefix = self.runtime.settings.public_path_prefix
+        if prefix and sent_path.startswith(prefix + "/"):
+            # A proxy that keeps the public prefix: route on the path behind it.
+            scope["path"] = sent_path[len(prefix) :]
+        if not scope["path"].startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        await self._handle(scope, receive, send, sent_path)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, sent_path: str) -> None:
+        state = scope.setdefault("state", {})
+        request_id_header = state.get("request_id")
+        try:
+            raw = await _read_body(receive, self.runtime.settings.max_body_bytes)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise GatewayError(400, ErrorCode.MALFORMED_JSON, "body: not valid UTF-8") from None
+        except GatewayError as error:
+            await _send_error(send, error, None)
+            return
+
+        method: str = scope["method"]
+        request_id = _body_request_id(text) if method in MUTATING else None
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        client = scope.get("client")
+        peer = client[0] if client else None
+        signed = SignedRequest(
+            method=method,
+            path=sent_path,
+            body=text,
+            headers=headers,
+            client_ip=client_address(
+                peer,
+                headers.get("x-forwarded-for"),
+                self.runtime.settings.trusted_proxy_networks,
+            ),
+        )
+
+        async with self.runtime.sessionmaker() as session:
+            response: _HeldResponse | None = None
+            try:
+                merchant = await authenticate(session, self.runtime.settings, signed)
+                state["db"] = session
+                state["merchant"] = merchant
+                state["raw_body"] = raw
+                state["merchant_request_id"] = request_id
+
+                if request_id is not None:
+                    stored = await idempotency.claim(
+                        session,
+                        merchant_id=merchant.id,
+                        request_id=request_id,
+                        method=method,
+                        path=scope["path"],
+                        request_fingerprint=idempotency.fingerprint(
+                            method, scope["path"], signing.canonical_body(text)
+                        ),
+                    )
+                    if stored is not None:
+                        await session.rollback()
+                        await _send_raw(send, stored.status_code, stored.body, replayed=True)
+                        return
+
+                response = await _run_held(self.app, scope, raw, receive)
+                if response.status < 400:
+                    if request_id is not None:
+                        await idempotency.store(
+                            session,
+                            merchant_id=merchant.id,
+                            request_id=request_id,
+                            status_code=response.status,
+                            body=response.body,
+                        )
+                    await session.commit()
+                else:
+                    await session.rollback()
+            except GatewayError as error:
+                await session.rollback()
+                await _send_error(send, error, request_id or request_id_header)
+                return
+            except Exception:
+                await session.rollback()
+                log.exception("request failed", path=scope["path"], method=method)
+                await _send_error(
+                    send,
+                    GatewayError(
+                        500, ErrorCode.INTERNAL_ERROR, "the request could not be completed"
+                    ),
+                    request_id or request_id_header,
+                )
+                return
+        await response.replay(send)
+
+
+class _HeldResponse:
+    def __init__(self) -> None:
+        self.start: Message | None = None
+        self.chunks: list[bytes] = []
+
+    @property
+    def status(self) -> int:
+        return int(self.start["status"]) if self.start else 500
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
+
+    async def replay(self, send: Send) -> None:
+        assert self.start is not None
+        await send(self.start)
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+
+
+async def _run_held(app: ASGIApp, scope: Scope, raw: bytes, receive: Receive) -> _HeldResponse:
+    held = _HeldResponse()
+    delivered = False
+
+    async def replay_receive() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()
+
+    async def hold(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            held.start = message
+        elif message["type"] == "http.response.body":
+            held.chunks.append(message.get("body", b""))
+
+    await app(scope, replay_receive, hold)
+    if held.start is None:
+        raise RuntimeError("endpoint produced no response")
+    return held
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise GatewayError(413, ErrorCode.PAYLOAD_TOO_LARGE, f"body: larger than {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _body_request_id(text: str) -> str | None:
+    try:
+        document: Any = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(document, dict):
+        value = document.get("requestId")
+        if isinstance(value, str) and 0 < len(value) <= 128:
+            return value
+    return None
+
+
+async def _send_raw(send: Send, status: int, body: bytes, *, replayed: bool = False) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode("ascii")),
+    ]
+    if replayed:
+        headers.append((b"idempotent-replayed", b"true"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _send_error(send: Send, error: GatewayError, request_id: str | None) -> None:
+    body = envelope(error.status, error.message, reason=error.reason, request_id=request_id)
+    await _send_raw(send, error.status, dumps(body))

@@ -1,0 +1,20 @@
+"""What one running gateway process holds: settings, the database, shared clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from clearing_gateway.config import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    extras: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,64 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from clearing_gateway import __version__
+from clearing_gateway.api.context import RequestContextMiddleware, RequestMetrics
+from clearing_gateway.api.errors import install_error_handlers
+from clearing_gateway.api.middleware import MerchantApiMiddleware
+from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.config import Settings, get_settings
+from clearing_gateway.db import create_engine, create_sessionmaker
+from clearing_gateway.health.endpoints import router as health_router
+from clearing_gateway.kit.logging import configure_logging
+from clearing_gateway.merchants.crypto import load_key
+from clearing_gateway.users.endpoints import router as users_router
+
+API_TITLE = "CACI Clearing Gateway API"
+API_DESCRIPTION = (
+    "Merchant-facing APIs exposed by CACI Clearing Gateway for PAKD needs: users with KYC, "
+    "virtual accounts, deposits, withdrawals, balances and webhooks. Every /v1 request is "
+    "signed: X-Api-Key, X-Timestamp (Unix ms) and X-Signature = lowercase hex "
+    "HMAC-SHA512(secret, METHOD|PATH|BODY|TIMESTAMP)."
+)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    engine = create_engine(settings)
+    return Runtime(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine))
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else get_settings())
+    configure_logging(settings.log_level, json=settings.log_json)
+    load_key(settings)  # fail at start-up, not on the first request, if the key is missing
+    runtime = runtime or build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await runtime.engine.dispose()
+
+    app = FastAPI(
+        title=API_TITLE,
+        version=__version__,
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(users_router)
+
+    app.add_middleware(MerchantApiMiddleware, runtime=runtime)
+    app.add_middleware(RequestContextMiddleware, metrics=RequestMetrics(runtime.registry))
+    return app

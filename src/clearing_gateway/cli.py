@@ -1,0 +1,200 @@
+"""Operator command line: `clearing-gateway …`."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearing_gateway.config import get_settings
+from clearing_gateway.db import create_engine, create_sessionmaker, unit_of_work
+from clearing_gateway.merchants.repository import MerchantRepository
+from clearing_gateway.merchants.service import MerchantError, MerchantService
+
+T = TypeVar("T")
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="CACI Clearing Gateway")
+merchants_app = typer.Typer(no_args_is_help=True, help="Merchants and their API keys")
+app.add_typer(merchants_app, name="merchants")
+
+
+def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one committed transaction against DATABASE_URL."""
+
+    async def _main() -> T:
+        engine = create_engine(get_settings())
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_main())
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def parse_id(value: str, what: str = "merchant id") -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        fail(f"not a valid {what}: {value!r}")
+        raise
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from clearing_gateway.migrations.runner import upgrade
+
+    upgrade()
+    typer.echo("database is up to date", err=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Run the HTTP API."""
+    import uvicorn
+
+    settings = get_settings()
+    typer.echo(
+        f"CACI Clearing Gateway ({settings.gateway_env.value}) listening on http://{host}:{port}\n"
+        f"  API docs:     http://{host}:{port}/docs\n"
+        f"  database:     {settings.database_url}\n"
+        "  credentials:  clearing-gateway merchants create --name 'My Merchant' --json\n"
+        "                (with make: .tools/bin/uv run clearing-gateway merchants create ...)",
+        err=True,
+    )
+    uvicorn.run(
+        "clearing_gateway.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@merchants_app.command("create")
+def merchants_create(
+    name: Annotated[str, typer.Option(help="Merchant name")],
+    ip: Annotated[list[str] | None, typer.Option(help="Allowed address or CIDR")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print credentials as JSON")] = False,
+) -> None:
+    """Create a merchant and issue its first API key and secret (shown once)."""
+    service = MerchantService(get_settings())
+    try:
+        issued = run_in_transaction(lambda s: service.create(s, name=name, ips=ip or []))
+    except MerchantError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        typer.echo(json.dumps(issued.as_json()))
+        return
+    typer.echo(f"merchantId: {issued.merchant_id}\napiKey:     {issued.api_key}")
+    typer.echo(f"apiSecret:  {issued.api_secret}\n(the secret is shown only now)")
+
+
+@merchants_app.command("list")
+def merchants_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
+) -> None:
+    """List merchants with their live API keys (never their secrets)."""
+
+    async def _list(session: AsyncSession) -> list[dict[str, Any]]:
+        repository = MerchantRepository(session)
+        now = dt.datetime.now(dt.UTC)
+        rows = []
+        for merchant in await repository.list():
+            keys = await repository.live_keys(merchant.id, now)
+            rows.append(
+                {
+                    "merchantId": str(merchant.id),
+                    "name": merchant.name,
+                    "status": merchant.status,
+                    "allowedIps": merchant.allowed_ips,
+                    "apiKeys": [
+                        {
+                            "apiKey": k.api_key,
+                            "expiresAt": k.expires_at.isoformat() if k.expires_at else None,
+                        }
+                        for k in keys
+                    ],
+                }
+            )
+        return rows
+
+    rows = run_in_transaction(_list)
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        keys = ", ".join(str(k["apiKey"]) for k in row["apiKeys"])
+        typer.echo(f"{row['merchantId']}  {row['name']}  ips={row['allowedIps']}  keys={keys}")
+
+
+@merchants_app.command("rotate-key")
+def merchants_rotate_key(
+    merchant_id: Annotated[str, typer.Argument(help="Merchant id")],
+    overlap_hours: Annotated[
+        float | None, typer.Option(help="Hours the old keys keep working")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print credentials as JSON")] = False,
+) -> None:
+    """Issue a new key; the old ones keep working for the overlap window."""
+    settings = get_settings()
+    hours = settings.api_key_rotation_overlap_hours if overlap_hours is None else overlap_hours
+    service = MerchantService(settings)
+    merchant = parse_id(merchant_id)
+    try:
+        issued = run_in_transaction(
+            lambda s: service.rotate_key(s, merchant, overlap=dt.timedelta(hours=hours))
+        )
+    except MerchantError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        typer.echo(json.dumps(issued.as_json()))
+    else:
+        typer.echo(f"apiKey:    {issued.api_key}\napiSecret: {issued.api_secret}")
+        typer.echo(f"old keys stop working in {hours:g} h")
+
+
+@merchants_app.command("allow-ip")
+def merchants_allow_ip(
+    merchant_id: Annotated[str, typer.Argument(help="Merchant id")],
+    ip: Annotated[list[str], typer.Option(help="Address or CIDR to allow")],
+    replace: Annotated[bool, typer.Option(help="Replace the list instead of adding")] = False,
+) -> None:
+    """Add addresses or CIDRs to a merchant's allowlist."""
+    service = MerchantService(get_settings())
+    merchant = parse_id(merchant_id)
+    try:
+        allowed = run_in_transaction(lambda s: service.allow_ips(s, merchant, ip, replace=replace))
+    except MerchantError as exc:
+        fail(str(exc))
+        return
+    typer.echo(json.dumps({"merchantId": merchant_id, "allowedIps": allowed}))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

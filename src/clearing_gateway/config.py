@@ -1,0 +1,78 @@
+"""Settings, read once from the environment.
+
+Every knob has a sandbox-friendly default; `production` refuses to start without the
+values that must never be defaulted (encryption key, provider credentials).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    gateway_env: Environment = Environment.SANDBOX
+    database_url: str = "sqlite:///./clearing-gateway.sqlite3"
+    # Fernet key (urlsafe base64, 32 bytes) protecting merchant API secrets at rest.
+    # Required in production; in sandbox a key file is created beside the working dir.
+    gateway_encryption_key: SecretStr | None = None
+    encryption_key_file: Path = Path(".clearing-gateway.key")
+
+    # Public URL prefix added by a fronting proxy (the seed signs `/d/v1/users`).
+    public_path_prefix: str = ""
+    # Where the gateway is reachable, used to build callback URLs for the sandboxes.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Proxies whose X-Forwarded-For is believed (addresses or CIDRs, comma separated).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    signature_window_seconds: int = 300
+    max_body_bytes: int = 256 * 1024
+    api_key_rotation_overlap_hours: int = 24
+    idempotency_retention_hours: int = 48
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    sqlite_busy_timeout_ms: int = 30_000
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("public_path_prefix")
+    @classmethod
+    def _normalise_prefix(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith("/"):
+            value = "/" + value
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.gateway_env is Environment.PRODUCTION
+
+    @cached_property
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies]
+
+
+def get_settings() -> Settings:
+    return Settings()

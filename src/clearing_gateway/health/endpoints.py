@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.responses import Response
+
+from clearing_gateway.api.deps import RuntimeDep
+from clearing_gateway.kit.envelope import EnvelopeResponse
+from clearing_gateway.kit.errors import ErrorCode
+
+router = APIRouter(tags=["Operations"])
+
+
+@router.get("/healthz", summary="Liveness")
+async def healthz() -> Response:
+    return EnvelopeResponse({"status": "ok"})
+
+
+@router.get("/readyz", summary="Readiness (database reachable)")
+async def readyz(runtime: RuntimeDep) -> Response:
+    try:
+        async with runtime.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:
+        return EnvelopeResponse(
+            {"status": "unavailable", "database": "unreachable"},
+            code=503,
+            message=ErrorCode.SERVICE_UNAVAILABLE,
+            reason="database: unreachable",
+        )
+    return EnvelopeResponse({"status": "ok", "database": runtime.engine.dialect.name})
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+async def metrics(runtime: RuntimeDep) -> Response:
+    return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)

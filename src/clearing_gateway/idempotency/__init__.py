@@ -1,0 +1,1 @@
+"""Idempotency of mutating merchant requests through their `requestId`."""

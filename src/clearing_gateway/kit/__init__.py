@@ -1,0 +1,1 @@
+"""Cross-cutting helpers: errors and envelope, money, ids, clock."""

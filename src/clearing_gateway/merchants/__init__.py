@@ -1,0 +1,1 @@
+"""Merchants: identities, API keys, IP allowlists and request authentication."""

@@ -1,0 +1,1 @@
+"""Merchant users: KYC identity, whitelisted names and withdrawal accounts."""
