@@ -98,7 +98,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "gateway_env": "sandbox",
         "gateway_encryption_key": TEST_ENCRYPTION_KEY,
         "log_json": True,
-        "log_level": "WARNING",
+        "log_level": "INFO",
     }
     values.update(overrides)
     return Settings(**values)

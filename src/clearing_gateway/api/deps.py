@@ -13,14 +13,20 @@ from clearing_gateway.config import Settings
 from clearing_gateway.merchants.models import Merchant
 
 # Declared for the OpenAPI document; verification happens in MerchantApiMiddleware.
-_api_key = APIKeyHeader(name="X-Api-Key", auto_error=False, description="Merchant API key")
+_api_key = APIKeyHeader(
+    name="X-Api-Key", scheme_name="ApiKeyAuth", auto_error=False, description="Merchant API key"
+)
 _signature = APIKeyHeader(
     name="X-Signature",
+    scheme_name="SignatureAuth",
     auto_error=False,
     description="Lowercase hex HMAC-SHA512(secret, METHOD|PATH|BODY|TIMESTAMP)",
 )
 _timestamp = APIKeyHeader(
-    name="X-Timestamp", auto_error=False, description="Unix time in milliseconds (±5 min)"
+    name="X-Timestamp",
+    scheme_name="TimestampAuth",
+    auto_error=False,
+    description="Unix time in milliseconds (±5 min)",
 )
 
 
