@@ -1,0 +1,1 @@
+"""Reproducible load and latency measurements (never timed tests)."""
