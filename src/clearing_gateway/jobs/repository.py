@@ -93,8 +93,10 @@ async def claim_due(
     return sorted(jobs, key=lambda job: job.run_at)
 
 
-async def release(session: AsyncSession, ids: Collection[uuid.UUID], token: uuid.UUID) -> None:
-    """Hand back claimed jobs untouched (over a concurrency limit): not an attempt."""
+async def release(
+    session: AsyncSession, ids: Collection[uuid.UUID], token: uuid.UUID, *, now: dt.datetime
+) -> None:
+    """Hand back claimed jobs untouched and due (over a concurrency limit): not an attempt."""
     if not ids:
         return
     await session.execute(
@@ -102,6 +104,7 @@ async def release(session: AsyncSession, ids: Collection[uuid.UUID], token: uuid
         .where(Job.id.in_(list(ids)), Job.lease_token == token)
         .values(
             status=JobStatus.PENDING,
+            run_at=now,
             attempts=Job.attempts - 1,
             locked_by=None,
             lease_token=None,

@@ -149,7 +149,7 @@ class Worker:
                 excluded_keys=saturated,
             )
             keep, over_limit = self._within_key_limits(claimed)
-            await repository.release(session, [job.id for job in over_limit], token)
+            await repository.release(session, [job.id for job in over_limit], token, now=now)
         for job in keep:
             self._start(job, token)
         return len(claimed) == free
