@@ -73,10 +73,13 @@ async def test_job_runs_once_after_commit(
 
 
 async def test_rolled_back_transaction_leaves_no_job(runtime: Runtime) -> None:
-    with pytest.raises(Boom):
+    async def enqueue_then_fail() -> None:
         async with unit_of_work(runtime.sessionmaker) as session:
             await jobs.enqueue(session, "test.never", {})
             raise Boom
+
+    with pytest.raises(Boom):
+        await enqueue_then_fail()
     async with runtime.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Job)) == 0
 
@@ -128,12 +131,14 @@ async def test_retry_and_give_up_are_the_handlers_choice(
 
     later_id = await enqueue(runtime, "test.later")
     hopeless_id = await enqueue(runtime, "test.hopeless")
-    assert later_id and hopeless_id
+    assert later_id
+    assert hopeless_id
     worker = make_worker(runtime, registry, clock)
     before = clock()
     assert await worker.run_until_idle() == 2
     job = await load(runtime, later_id)
-    assert job.status == JobStatus.PENDING and job.last_error == "not yet"
+    assert job.status == JobStatus.PENDING
+    assert job.last_error == "not yet"
     assert dt.timedelta(seconds=89) < job.run_at - before < dt.timedelta(seconds=100)
     failed = await load(runtime, hopeless_id)
     assert (failed.status, failed.last_error) == (JobStatus.FAILED, "account closed")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 from fastapi import FastAPI
@@ -36,7 +35,8 @@ async def test_fan_out_to_every_active_webhook_with_seed_body_and_signature(
 
     assert [r.path for r in receiver.received()].count("/a") == 1
     assert [r.path for r in receiver.received()].count("/b") == 1
-    assert receiver.received("/inactive") == [] and receiver.received("/transfers") == []
+    assert receiver.received("/inactive") == []
+    assert receiver.received("/transfers") == []
     expected_body = compact(va_payment("tx-0001", str(merchant.id)))
     for path, webhook in (("/a", first), ("/b", second)):
         (request,) = receiver.received(path)
@@ -59,8 +59,10 @@ async def test_fan_out_to_every_active_webhook_with_seed_body_and_signature(
             1,
             "initial",
         )
-        assert row["eventId"] == str(event.id) and row["eventType"] == "va_payment"
-        assert row["responseBody"] == '{"ok":true}' and row["nextAttemptAt"] is None
+        assert row["eventId"] == str(event.id)
+        assert row["eventType"] == "va_payment"
+        assert row["responseBody"] == '{"ok":true}'
+        assert row["nextAttemptAt"] is None
 
 
 async def test_receiver_down_then_up_gets_the_event_after_retries(
@@ -267,7 +269,9 @@ async def test_manual_retry_endpoint_redelivers_the_latest_event(
     assert receiver.received()[-1].headers["webhook-id"] == str(latest.id)
     rows = await deliveries(merchant, transactionId="tx-r", status="succeeded")
     manual = [r for r in rows if r["trigger"] == "manual"]
-    assert len(manual) == 1 and manual[0]["attempt"] == 2 and manual[0]["eventId"] == str(latest.id)
+    assert len(manual) == 1
+    assert manual[0]["attempt"] == 2
+    assert manual[0]["eventId"] == str(latest.id)
 
     missing = await merchant.client.post(
         "/v1/webhooks/retry", {"requestId": "retry-2", "transactionId": "tx-unknown"}
@@ -297,7 +301,8 @@ async def test_rotated_secret_signs_with_both_during_the_overlap(
     )
     assert rotated.status_code == 200, rotated.text
     new_secret = rotated.json()["data"]["secret"]
-    assert new_secret.startswith("whsec_") and new_secret != webhook["secret"]
+    assert new_secret.startswith("whsec_")
+    assert new_secret != webhook["secret"]
     assert rotated.json()["data"]["previousSecretExpiresAt"]
 
     await publish(runtime, merchant.id)
