@@ -104,7 +104,12 @@ class Receiver:
 
     def start(self) -> Receiver:
         config = uvicorn.Config(
-            self, host="127.0.0.1", port=self.port, log_level="error", lifespan="off"
+            self,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="error",
+            lifespan="off",
+            timeout_graceful_shutdown=0.2,  # do not wait out scripted delays on stop
         )
         server = uvicorn.Server(config)
         self._server = server
