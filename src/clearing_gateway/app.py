@@ -15,9 +15,11 @@ from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.config import Settings, get_settings
 from clearing_gateway.db import create_engine, create_sessionmaker
 from clearing_gateway.health.endpoints import router as health_router
+from clearing_gateway.jobs.worker import Worker, load_task_modules
 from clearing_gateway.kit.logging import configure_logging
 from clearing_gateway.merchants.crypto import load_key
 from clearing_gateway.users.endpoints import router as users_router
+from clearing_gateway.webhooks.endpoints import router as webhooks_router
 
 API_TITLE = "CACI Clearing Gateway API"
 API_DESCRIPTION = (
@@ -33,6 +35,15 @@ def build_runtime(settings: Settings) -> Runtime:
     return Runtime(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine))
 
 
+def start_worker(runtime: Runtime) -> Worker:
+    """The outbox worker inside the API process (sandbox default: `make run` delivers
+    webhooks with nothing else running)."""
+    load_task_modules()
+    worker = Worker(runtime)
+    worker.start()
+    return worker
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
     configure_logging(settings.log_level, json=settings.log_json)
@@ -41,9 +52,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = start_worker(runtime) if settings.worker_in_process else None
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             await runtime.engine.dispose()
 
     app = FastAPI(
@@ -58,6 +72,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(users_router)
+    app.include_router(webhooks_router)
 
     app.add_middleware(MerchantApiMiddleware, runtime=runtime)
     app.add_middleware(RequestContextMiddleware, metrics=RequestMetrics(runtime.registry))

@@ -50,11 +50,36 @@ class Settings(BaseSettings):
     db_max_overflow: int = 10
     sqlite_busy_timeout_ms: int = 30_000
 
+    # Outbox worker (jobs/). In sandbox `serve` runs one in-process unless told not to.
+    run_worker_in_process: bool | None = None
+    worker_concurrency: int = Field(default=32, ge=1)
+    worker_per_key_limit: int = Field(default=4, ge=1)
+    worker_poll_interval_seconds: float = Field(default=0.5, gt=0)
+    job_lease_seconds: float = Field(default=120.0, gt=0)
+    job_retention_days: float = Field(default=7.0, gt=0)
+
+    # Merchant webhooks (webhooks/).
+    webhook_retry_schedule_seconds: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
+    )
+    webhook_retry_jitter: float = Field(default=0.2, ge=0, lt=1)
+    webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+    webhook_log_retention_days: float = Field(default=30.0, gt=0)
+    webhook_secret_rotation_overlap_hours: float = Field(default=24.0, ge=0)
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule_seconds", mode="before")
+    @classmethod
+    def _split_schedule(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [float(part) for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("public_path_prefix")
@@ -68,6 +93,12 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.gateway_env is Environment.PRODUCTION
+
+    @property
+    def worker_in_process(self) -> bool:
+        if self.run_worker_in_process is not None:
+            return self.run_worker_in_process
+        return not self.is_production
 
     @cached_property
     def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

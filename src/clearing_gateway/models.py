@@ -2,7 +2,19 @@
 
 from clearing_gateway.db import Base
 from clearing_gateway.idempotency.models import IdempotencyRecord
+from clearing_gateway.jobs.models import Job
 from clearing_gateway.merchants.models import Merchant, MerchantApiKey
 from clearing_gateway.users.models import User
+from clearing_gateway.webhooks.models import Webhook, WebhookDelivery, WebhookEvent
 
-__all__ = ["Base", "IdempotencyRecord", "Merchant", "MerchantApiKey", "User"]
+__all__ = [
+    "Base",
+    "IdempotencyRecord",
+    "Job",
+    "Merchant",
+    "MerchantApiKey",
+    "User",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookEvent",
+]

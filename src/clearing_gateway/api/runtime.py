@@ -18,3 +18,11 @@ class Runtime:
     sessionmaker: async_sessionmaker[AsyncSession]
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     extras: dict[str, Any] = field(default_factory=dict)
+
+    async def close_resources(self) -> None:
+        """Close what domains opened lazily in `extras` (HTTP clients); not the engine."""
+        for key, value in list(self.extras.items()):
+            aclose = getattr(value, "aclose", None)
+            if callable(aclose):
+                del self.extras[key]
+                await aclose()

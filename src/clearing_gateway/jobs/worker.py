@@ -1,0 +1,266 @@
+"""The outbox worker: claims due jobs, runs their handlers, records the outcome.
+
+Any number of workers may run against PostgreSQL (claims use SKIP LOCKED); on SQLite
+run one (claims are serialised by BEGIN IMMEDIATE, so more would be safe, just slower).
+No transaction is held while a handler runs: a claim leases the job by pushing its
+`run_at` past the lease, and the outcome is written in a second short transaction.
+A worker that dies between the two leaves the job to be claimed again when the lease
+ends, so delivery is at-least-once and handlers must be idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Callable
+
+from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.db import unit_of_work
+from clearing_gateway.jobs import repository
+from clearing_gateway.jobs.models import Job, JobStatus
+from clearing_gateway.jobs.registry import GiveUp, JobRegistry, Retry, registry
+from clearing_gateway.kit.clock import utcnow
+from clearing_gateway.kit.logging import get_logger
+
+log = get_logger("gateway.jobs")
+Clock = Callable[[], dt.datetime]
+_ERROR_LIMIT = 2000
+
+
+def load_task_modules() -> None:
+    """Import every domain's handlers so the registry knows them."""
+    import clearing_gateway.tasks  # noqa: F401
+
+
+class Worker:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        jobs: JobRegistry | None = None,
+        name: str | None = None,
+        clock: Clock = utcnow,
+        concurrency: int | None = None,
+        per_key_limit: int | None = None,
+        poll_interval: float | None = None,
+        lease: dt.timedelta | None = None,
+    ) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self.jobs = jobs if jobs is not None else registry
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.clock = clock
+        self.concurrency = concurrency or settings.worker_concurrency
+        self.per_key_limit = per_key_limit or settings.worker_per_key_limit
+        self.poll_interval = poll_interval or settings.worker_poll_interval_seconds
+        self.lease = lease or dt.timedelta(seconds=settings.job_lease_seconds)
+        self.processed = 0
+        self._in_flight: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._keys: Counter[str] = Counter()
+        self._periodic_slots: dict[str, int] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the loop in the background of the current event loop."""
+        self._stopping = False
+        self._task = asyncio.create_task(self.run(), name=f"worker {self.name}")
+
+    async def stop(self) -> None:
+        """Stop claiming, let the jobs in flight finish, release resources."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        await self.runtime.close_resources()
+
+    async def abandon(self) -> None:
+        """Drop everything without recording outcomes, as a crashed process would."""
+        tasks = [*self._in_flight.values(), *([self._task] if self._task else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = None
+        await self.runtime.close_resources()
+
+    async def run(self) -> None:
+        log.info("worker started", worker=self.name, kinds=self.jobs.kinds())
+        while not self._stopping:
+            try:
+                await self._schedule_periodic()
+                if await self._claim_batch():
+                    continue  # a full batch: more may be due right now
+            except Exception:
+                log.exception("worker loop failed; retrying", worker=self.name)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        log.info("worker stopped", worker=self.name)
+
+    async def run_until_idle(self, timeout: float = 30.0) -> int:
+        """Run due jobs until none is due or in flight (for tests and one-shot runs).
+        Returns how many runs finished; periodic jobs are not scheduled."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        started = self.processed
+        while True:
+            more = await self._claim_batch()
+            if not more and not self._in_flight:
+                return self.processed - started
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"jobs still running after {timeout}s")
+            if self._in_flight and not more:
+                await asyncio.wait(
+                    list(self._in_flight.values()),
+                    timeout=remaining,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+
+    # --- claiming --------------------------------------------------------------------
+
+    async def _claim_batch(self) -> bool:
+        """Claim what fits and start it; True when the batch was full."""
+        free = self.concurrency - len(self._in_flight)
+        if free <= 0:
+            return False
+        saturated = {key for key, count in self._keys.items() if count >= self.per_key_limit}
+        token = uuid.uuid4()
+        now = self.clock()
+        async with unit_of_work(self.runtime.sessionmaker) as session:
+            claimed = await repository.claim_due(
+                session,
+                now=now,
+                limit=free,
+                lease_until=now + self.lease,
+                worker=self.name,
+                token=token,
+                excluded_keys=saturated,
+            )
+            keep, over_limit = self._within_key_limits(claimed)
+            await repository.release(session, [job.id for job in over_limit], token, now=now)
+        for job in keep:
+            self._start(job, token)
+        return len(claimed) == free
+
+    def _within_key_limits(self, claimed: list[Job]) -> tuple[list[Job], list[Job]]:
+        counts = Counter(self._keys)
+        keep: list[Job] = []
+        over: list[Job] = []
+        for job in claimed:
+            key = job.concurrency_key
+            if key is not None and counts[key] >= self.per_key_limit:
+                over.append(job)
+                continue
+            if key is not None:
+                counts[key] += 1
+            keep.append(job)
+        return keep, over
+
+    def _start(self, job: Job, token: uuid.UUID) -> None:
+        if job.concurrency_key is not None:
+            self._keys[job.concurrency_key] += 1
+        task = asyncio.create_task(self._run(job, token), name=f"job {job.kind} {job.id}")
+        self._in_flight[job.id] = task
+
+    async def _schedule_periodic(self) -> None:
+        now = self.clock()
+        due = []
+        for spec in self.jobs.periodic():
+            assert spec.every is not None
+            period = spec.every.total_seconds()
+            slot = int(now.timestamp() // period)
+            if self._periodic_slots.get(spec.kind) != slot:
+                due.append((spec.kind, slot))
+        if not due:
+            return
+        async with unit_of_work(self.runtime.sessionmaker) as session:
+            for kind, slot in due:
+                # One job per period across every worker: the dedupe key decides.
+                await repository.insert_job(
+                    session,
+                    kind=kind,
+                    payload={},
+                    run_at=now,
+                    dedupe_key=f"every:{kind}:{slot}",
+                    concurrency_key=None,
+                    now=now,
+                )
+        for kind, slot in due:
+            self._periodic_slots[kind] = slot
+
+    # --- running ---------------------------------------------------------------------
+
+    async def _run(self, job: Job, token: uuid.UUID) -> None:
+        status, run_at, error = JobStatus.DONE, None, None
+        try:
+            spec = self.jobs.get(job.kind)
+            try:
+                if spec is None:
+                    raise LookupError(f"no handler registered for job kind {job.kind!r}")
+                await spec.fn(self.runtime, job)
+            except Retry as retry:
+                status, run_at, error = JobStatus.PENDING, self.clock() + retry.after, retry.reason
+            except GiveUp as exc:
+                status, error = JobStatus.FAILED, str(exc) or "gave up"
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                max_attempts = spec.max_attempts if spec else 10
+                if job.attempts >= max_attempts:
+                    status = JobStatus.FAILED
+                else:
+                    backoff = spec.backoff(job.attempts) if spec else dt.timedelta(minutes=1)
+                    status, run_at = JobStatus.PENDING, self.clock() + backoff
+                log.warning(
+                    "job failed",
+                    kind=job.kind,
+                    job_id=str(job.id),
+                    attempt=job.attempts,
+                    error=error,
+                )
+            await self._record(job, token, status, run_at, error)
+        finally:
+            self._in_flight.pop(job.id, None)
+            if job.concurrency_key is not None:
+                self._keys[job.concurrency_key] -= 1
+                if self._keys[job.concurrency_key] <= 0:
+                    del self._keys[job.concurrency_key]
+            self._wake.set()
+
+    async def _record(
+        self,
+        job: Job,
+        token: uuid.UUID,
+        status: str,
+        run_at: dt.datetime | None,
+        error: str | None,
+    ) -> None:
+        try:
+            async with unit_of_work(self.runtime.sessionmaker) as session:
+                recorded = await repository.finish(
+                    session,
+                    job.id,
+                    token,
+                    status=status,
+                    now=self.clock(),
+                    run_at=run_at,
+                    error=error[:_ERROR_LIMIT] if error else None,
+                )
+        except Exception:
+            # The lease will expire and the job run again: at-least-once, never lost.
+            log.exception("could not record job outcome", kind=job.kind, job_id=str(job.id))
+            return
+        self.processed += 1
+        if not recorded:
+            log.warning("job lease was lost before it finished", kind=job.kind, job_id=str(job.id))

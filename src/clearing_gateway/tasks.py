@@ -1,0 +1,6 @@
+"""Every job handler, imported in one place so a worker knows every kind."""
+
+from clearing_gateway.jobs import tasks as jobs_tasks
+from clearing_gateway.webhooks import tasks as webhooks_tasks
+
+__all__ = ["jobs_tasks", "webhooks_tasks"]
