@@ -1,20 +1,28 @@
 """Every table, imported in one place so metadata (and Alembic) sees the whole schema."""
 
 from clearing_gateway.db import Base
+from clearing_gateway.deposits.models import Deposit, PaymentException
 from clearing_gateway.idempotency.models import IdempotencyRecord
+from clearing_gateway.instruments.models import VirtualAccount
 from clearing_gateway.jobs.models import Job
 from clearing_gateway.merchants.models import Merchant, MerchantApiKey
 from clearing_gateway.users.models import User
 from clearing_gateway.webhooks.models import Webhook, WebhookDelivery, WebhookEvent
+from clearing_gateway.withdrawals.models import Withdrawal, WithdrawalStatusChange
 
 __all__ = [
     "Base",
+    "Deposit",
     "IdempotencyRecord",
     "Job",
     "Merchant",
     "MerchantApiKey",
+    "PaymentException",
     "User",
+    "VirtualAccount",
     "Webhook",
     "WebhookDelivery",
     "WebhookEvent",
+    "Withdrawal",
+    "WithdrawalStatusChange",
 ]

@@ -1,0 +1,1 @@
+"""Deposits: provider payments applied to merchants exactly once, and their inquiry."""

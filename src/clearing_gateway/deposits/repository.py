@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearing_gateway.deposits.models import Deposit
+from clearing_gateway.kit.listing import TransactionFilters
+from clearing_gateway.kit.repository import transaction_page
+
+
+class DepositRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, merchant_id: uuid.UUID, transaction_id: uuid.UUID) -> Deposit | None:
+        return await self.session.scalar(
+            select(Deposit).where(Deposit.merchant_id == merchant_id, Deposit.id == transaction_id)
+        )
+
+    async def by_payment(self, provider: str, payment_request_id: str) -> Deposit | None:
+        return await self.session.scalar(
+            select(Deposit).where(
+                Deposit.provider == provider, Deposit.payment_request_id == payment_request_id
+            )
+        )
+
+    async def page(
+        self, merchant_id: uuid.UUID, filters: TransactionFilters
+    ) -> tuple[Sequence[Deposit], int]:
+        return await transaction_page(self.session, Deposit, merchant_id, filters)

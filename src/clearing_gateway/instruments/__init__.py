@@ -1,0 +1,1 @@
+"""Payment instruments: virtual accounts (and QRIS), discovery and routing."""

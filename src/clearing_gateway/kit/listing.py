@@ -1,0 +1,84 @@
+"""The seed's list filters for transactions: creation window (max 90 days, default the last
+90), provider transaction time window, limit (default 100, capped) and offset."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Query
+
+from clearing_gateway.kit.clock import utcnow
+from clearing_gateway.kit.errors import validation_error
+
+MAX_RANGE = dt.timedelta(days=90)
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+
+
+def parse_rfc3339(field: str, value: str | None) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise validation_error(field, "must be an RFC 3339 date-time") from None
+    if parsed.tzinfo is None:
+        raise validation_error(field, "must include a time zone offset (e.g. Z)")
+    return parsed.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class TransactionFilters:
+    status: str | None
+    user_id: str | None
+    created_from: dt.datetime
+    created_to: dt.datetime
+    trx_from: dt.datetime | None
+    trx_to: dt.datetime | None
+    limit: int
+    offset: int
+
+
+def transaction_filters(
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    userId: Annotated[str | None, Query(max_length=64)] = None,
+    startDate: Annotated[
+        str | None, Query(description="Lower bound of creation time (RFC 3339)")
+    ] = None,
+    endDate: Annotated[
+        str | None, Query(description="Upper bound of creation time (RFC 3339)")
+    ] = None,
+    trxDateTimeStart: Annotated[str | None, Query()] = None,
+    trxDateTimeEnd: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> TransactionFilters:
+    end = parse_rfc3339("endDate", endDate)
+    start = parse_rfc3339("startDate", startDate)
+    if end is None:
+        end = start + MAX_RANGE if start is not None and start + MAX_RANGE < utcnow() else utcnow()
+    if start is None:
+        start = end - MAX_RANGE
+    if start > end:
+        raise validation_error("startDate", "must not be after endDate")
+    if end - start > MAX_RANGE:
+        raise validation_error("endDate", "the range from startDate may be at most 90 days")
+    trx_from = parse_rfc3339("trxDateTimeStart", trxDateTimeStart)
+    trx_to = parse_rfc3339("trxDateTimeEnd", trxDateTimeEnd)
+    if trx_from and trx_to and trx_from > trx_to:
+        raise validation_error("trxDateTimeStart", "must not be after trxDateTimeEnd")
+    return TransactionFilters(
+        status=status.upper() if status else None,
+        user_id=userId,
+        created_from=start,
+        created_to=end,
+        trx_from=trx_from,
+        trx_to=trx_to,
+        limit=limit,
+        offset=offset,
+    )

@@ -1,0 +1,1 @@
+"""Withdrawals: reserve, disburse, reconcile — never pay twice, never pay the wrong person."""

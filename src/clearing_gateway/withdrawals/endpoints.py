@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from clearing_gateway.api.deps import MerchantDep, SessionDep
+from clearing_gateway.kit.envelope import EnvelopeResponse
+from clearing_gateway.kit.errors import not_found
+from clearing_gateway.kit.listing import TransactionFilters, transaction_filters
+from clearing_gateway.kit.schemas import documented
+from clearing_gateway.withdrawals.repository import WithdrawalRepository
+from clearing_gateway.withdrawals.schemas import WithdrawalOut, WithdrawalPage, withdrawal_out
+
+router = APIRouter(prefix="/v1/withdrawals", tags=["Withdrawals"])
+
+
+@router.get("", responses=documented(WithdrawalPage), summary="List Withdrawals")
+async def list_withdrawals(
+    session: SessionDep,
+    merchant: MerchantDep,
+    filters: Annotated[TransactionFilters, Depends(transaction_filters)],
+) -> Response:
+    rows, total = await WithdrawalRepository(session).page(merchant.id, filters)
+    return EnvelopeResponse(
+        {
+            "total": total,
+            "limit": filters.limit,
+            "offset": filters.offset,
+            "transactions": [withdrawal_out(w) for w in rows],
+        }
+    )
+
+
+@router.get("/{transactionId}", responses=documented(WithdrawalOut), summary="Get Withdrawal")
+async def get_withdrawal(
+    transactionId: uuid.UUID, session: SessionDep, merchant: MerchantDep
+) -> Response:
+    withdrawal = await WithdrawalRepository(session).get(merchant.id, transactionId)
+    if withdrawal is None:
+        raise not_found(f"withdrawal {transactionId}")
+    return EnvelopeResponse(withdrawal_out(withdrawal))

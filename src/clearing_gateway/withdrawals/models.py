@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clearing_gateway.db import Amount, Base, UtcDateTime
+from clearing_gateway.kit.clock import utcnow
+from clearing_gateway.kit.ids import new_id
+
+
+class WithdrawalStatus(StrEnum):
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    REFUNDED = "REFUNDED"
+
+
+# Statuses only move forward: the rank of each, and which are final.
+STATUS_RANK = {
+    WithdrawalStatus.PENDING: 0,
+    WithdrawalStatus.PROCESSING: 1,
+    WithdrawalStatus.SUCCESS: 2,
+    WithdrawalStatus.FAILED: 2,
+    WithdrawalStatus.REFUNDED: 3,
+}
+ALLOWED_MOVES = {
+    WithdrawalStatus.PENDING: {
+        WithdrawalStatus.PROCESSING,
+        WithdrawalStatus.SUCCESS,
+        WithdrawalStatus.FAILED,
+    },
+    WithdrawalStatus.PROCESSING: {WithdrawalStatus.SUCCESS, WithdrawalStatus.FAILED},
+    WithdrawalStatus.SUCCESS: {WithdrawalStatus.REFUNDED},
+    WithdrawalStatus.FAILED: set(),
+    WithdrawalStatus.REFUNDED: set(),
+}
+
+
+class Withdrawal(Base):
+    __tablename__ = "withdrawals"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "merchant_reference"),
+        UniqueConstraint("provider_reference"),
+        Index("ix_withdrawals_merchant_created", "merchant_id", "created_at", "id"),
+        Index("ix_withdrawals_merchant_user_created", "merchant_id", "user_ref", "created_at"),
+        Index("ix_withdrawals_status_updated", "status", "updated_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)  # caciTxId
+    merchant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("merchants.id"))
+    user_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    user_ref: Mapped[str] = mapped_column(String(64))
+    merchant_reference: Mapped[str] = mapped_column(String(64))
+    beneficiary_bank_code: Mapped[str] = mapped_column(String(8))
+    beneficiary_account_no: Mapped[str] = mapped_column(String(34))
+    beneficiary_account_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The holder name the provider's account inquiry returned.
+    verified_account_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    amount: Mapped[int] = mapped_column(Amount)
+    merchant_fee: Mapped[int | None] = mapped_column(Amount, nullable=True)
+    fee: Mapped[int] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default=WithdrawalStatus.PENDING)
+    provider: Mapped[str] = mapped_column(String(16))
+    # Ours, sent to the provider; the same on every retry, so it can never pay twice.
+    provider_reference: Mapped[str] = mapped_column(String(64))
+    # The provider's own id for the transfer, once known.
+    provider_transaction_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    provider_status_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    provider_message: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Submitted but the answer was lost (timeout, 5xx, garbage): never resubmit blindly.
+    outcome_unknown: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    stuck_since: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    trx_date_time: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class WithdrawalStatusChange(Base):
+    """Audit trail: every status move, with what caused it (provider, poll, operator)."""
+
+    __tablename__ = "withdrawal_status_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    withdrawal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("withdrawals.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(32))  # api | worker | callback | poll | operator
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
