@@ -121,7 +121,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     try:
         yield runtime
     finally:
-        await runtime.engine.dispose()
+        await runtime.aclose()
 
 
 @pytest.fixture

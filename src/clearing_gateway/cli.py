@@ -16,12 +16,14 @@ from clearing_gateway.config import get_settings
 from clearing_gateway.db import create_engine, create_sessionmaker, unit_of_work
 from clearing_gateway.merchants.repository import MerchantRepository
 from clearing_gateway.merchants.service import MerchantError, MerchantService
+from clearing_gateway.providers.cli import sandbox_app
 
 T = TypeVar("T")
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="CACI Clearing Gateway")
 merchants_app = typer.Typer(no_args_is_help=True, help="Merchants and their API keys")
 app.add_typer(merchants_app, name="merchants")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
