@@ -84,7 +84,9 @@ async def test_qris_create_pay_and_query(
     gateway: LiveGateway, providers: Providers, runtime: Runtime
 ) -> None:
     client = providers.topremit
-    qris = await client.create_qris(QrisRequest(reference=f"QR-{uuid.uuid4().hex[:8]}", amount=5_000_00))
+    qris = await client.create_qris(
+        QrisRequest(reference=f"QR-{uuid.uuid4().hex[:8]}", amount=5_000_00)
+    )
     assert qris.qr_content
     assert (await client.inquire_qris(qris.reference, qris.provider_reference)).status == "PENDING"
     await gateway.control("topremit", f"qris/{qris.provider_reference}/pay", {"payerName": "Ani"})
@@ -192,7 +194,9 @@ async def test_unreachable_provider_is_unavailable(providers: Providers) -> None
 
     closed = bind_free_socket()  # bound, never listening: connections are refused
     try:
-        config = TopremitConfig(**{**providers.config.topremit.__dict__, "base_url": socket_url(closed)})
+        config = TopremitConfig(
+            **{**providers.config.topremit.__dict__, "base_url": socket_url(closed)}
+        )
         async with httpx.AsyncClient(timeout=1) as http:
             with pytest.raises(ProviderUnavailable):
                 await TopremitClient(config, http).create_virtual_account(va_request())
@@ -215,7 +219,9 @@ async def test_va_payment_callback_is_verified_and_deduplicated(
     handlers.register(PaymentReceived, handler)
     try:
         await gateway.control(
-            "topremit", f"va/{created.reference}/pay", {"amount": "150000.00", "payerName": "Jhon Doe"}
+            "topremit",
+            f"va/{created.reference}/pay",
+            {"amount": "150000.00", "payerName": "Jhon Doe"},
         )
         await settled_inbox(runtime, "topremit", 1)
         await gateway.control("topremit", "callbacks/resend-last")
@@ -268,9 +274,13 @@ async def test_forged_and_stale_callbacks_are_rejected_and_kept(
         }
 
     now = utcnow()
-    forged = await gateway.http.post(url, content=body, headers=headers("guess", now, config.partner_id))
+    forged = await gateway.http.post(
+        url, content=body, headers=headers("guess", now, config.partner_id)
+    )
     stale = await gateway.http.post(
-        url, content=body, headers=headers(config.callback_secret, now - dt.timedelta(hours=1), config.partner_id)
+        url,
+        content=body,
+        headers=headers(config.callback_secret, now - dt.timedelta(hours=1), config.partner_id),
     )
     partner = await gateway.http.post(
         url, content=body, headers=headers(config.callback_secret, now, "intruder")
