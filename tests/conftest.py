@@ -92,6 +92,23 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     return database.url
 
 
+# What production insists on beyond the sandbox defaults (credentials of unreachable hosts).
+PRODUCTION_SETTINGS: dict[str, Any] = {
+    "gateway_env": "production",
+    "topremit_base_url": "https://topremit.invalid",
+    "topremit_client_id": "prod-client",
+    "topremit_client_secret": "prod-secret",
+    "finpay_base_url": "https://finpay.invalid",
+    "finpay_merchant_id": "PRODMERCHANT",
+    "finpay_merchant_key": "prod-key",
+    "finan_base_url": "https://finan.invalid/open",
+    "finan_client_id": "prod-finan",
+    "finan_secret_key": "prod-finan-secret",
+    "finan_account_id": "00000000-0000-0000-0000-000000000001",
+    "finan_payout_pass_code": "000000",
+}
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
@@ -121,7 +138,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     try:
         yield runtime
     finally:
-        await runtime.engine.dispose()
+        await runtime.aclose()
 
 
 @pytest.fixture

@@ -18,6 +18,9 @@ from clearing_gateway.health.endpoints import router as health_router
 from clearing_gateway.jobs.worker import Worker, load_task_modules
 from clearing_gateway.kit.logging import configure_logging
 from clearing_gateway.merchants.crypto import load_key
+from clearing_gateway.providers.endpoints import router as provider_callbacks_router
+from clearing_gateway.providers.hub import build_providers
+from clearing_gateway.providers.sandboxes import build_sandboxes, mount_sandboxes
 from clearing_gateway.users.endpoints import router as users_router
 from clearing_gateway.webhooks.endpoints import router as webhooks_router
 
@@ -32,7 +35,12 @@ API_DESCRIPTION = (
 
 def build_runtime(settings: Settings) -> Runtime:
     engine = create_engine(settings)
-    return Runtime(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine))
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        providers=build_providers(settings),
+    )
 
 
 def start_worker(runtime: Runtime) -> Worker:
@@ -49,6 +57,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     configure_logging(settings.log_level, json=settings.log_json)
     load_key(settings)  # fail at start-up, not on the first request, if the key is missing
     runtime = runtime or build_runtime(settings)
+    if runtime.providers is None:
+        runtime.providers = build_providers(runtime.settings)
+    sandboxes = None if settings.is_production else build_sandboxes(runtime.providers.config)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -58,7 +69,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             if worker is not None:
                 await worker.stop()
-            await runtime.engine.dispose()
+            if sandboxes is not None:
+                await sandboxes.aclose()
+            await runtime.aclose()
 
     app = FastAPI(
         title=API_TITLE,
@@ -73,6 +86,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(health_router)
     app.include_router(users_router)
     app.include_router(webhooks_router)
+    app.include_router(provider_callbacks_router)
+    if sandboxes is not None:
+        app.state.sandboxes = sandboxes
+        mount_sandboxes(app, sandboxes)
 
     app.add_middleware(MerchantApiMiddleware, runtime=runtime)
     app.add_middleware(RequestContextMiddleware, metrics=RequestMetrics(runtime.registry))

@@ -17,6 +17,7 @@ from clearing_gateway.db import create_engine, create_sessionmaker, unit_of_work
 from clearing_gateway.jobs.cli import worker
 from clearing_gateway.merchants.repository import MerchantRepository
 from clearing_gateway.merchants.service import MerchantError, MerchantService
+from clearing_gateway.providers.cli import sandbox_app
 from clearing_gateway.webhooks.cli import app as webhooks_app
 
 T = TypeVar("T")
@@ -26,6 +27,7 @@ merchants_app = typer.Typer(no_args_is_help=True, help="Merchants and their API 
 app.add_typer(merchants_app, name="merchants")
 app.add_typer(webhooks_app, name="webhooks")
 app.command("worker")(worker)
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -10,7 +10,7 @@ import ipaddress
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -46,6 +46,35 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Upstream providers (docs/providers/). Unset values default, in sandbox mode, to the
+    # built-in sandboxes at {public_base_url}/sandbox/<name>; production requires them.
+    provider_connect_timeout_seconds: float = 3.0
+    provider_read_timeout_seconds: float = 20.0
+    provider_callback_window_seconds: int = 300
+    va_provider_order: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["topremit"])
+    topremit_base_url: str | None = None
+    topremit_client_id: str | None = None
+    topremit_client_secret: SecretStr | None = None
+    topremit_partner_id: str | None = None
+    topremit_channel_id: str = "95221"
+    topremit_partner_service_id: str = "   88899"
+    topremit_signature_encoding: Literal["base64", "hex"] = "base64"
+    # Secret Topremit signs callbacks with; defaults to the client secret.
+    topremit_callback_secret: SecretStr | None = None
+    finpay_base_url: str | None = None
+    finpay_merchant_id: str | None = None
+    finpay_merchant_key: SecretStr | None = None
+    finpay_signature_field: str = "signature"
+    finan_base_url: str | None = None
+    finan_client_id: str | None = None
+    finan_secret_key: SecretStr | None = None
+    finan_account_id: str | None = None
+    finan_payout_pass_code: SecretStr | None = None
+    # Built-in sandboxes: where they send callbacks (default public_base_url) and how long
+    # a transfer takes to settle by default.
+    sandbox_callback_base_url: str | None = None
+    sandbox_settle_delay_seconds: float = 0.5
+
     db_pool_size: int = 10
     db_max_overflow: int = 10
     sqlite_busy_timeout_ms: int = 30_000
@@ -80,6 +109,13 @@ class Settings(BaseSettings):
     def _split_schedule(cls, value: object) -> object:
         if isinstance(value, str):
             return [float(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("va_provider_order", mode="before")
+    @classmethod
+    def _split_providers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("public_path_prefix")

@@ -6,6 +6,7 @@ from clearing_gateway.idempotency.models import IdempotencyRecord
 from clearing_gateway.instruments.models import VirtualAccount
 from clearing_gateway.jobs.models import Job
 from clearing_gateway.merchants.models import Merchant, MerchantApiKey
+from clearing_gateway.providers.models import ProviderCallback, ProviderEventClaim
 from clearing_gateway.users.models import User
 from clearing_gateway.webhooks.models import Webhook, WebhookDelivery, WebhookEvent
 from clearing_gateway.withdrawals.models import Withdrawal, WithdrawalStatusChange
@@ -18,6 +19,8 @@ __all__ = [
     "Merchant",
     "MerchantApiKey",
     "PaymentException",
+    "ProviderCallback",
+    "ProviderEventClaim",
     "User",
     "VirtualAccount",
     "Webhook",

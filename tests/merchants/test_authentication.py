@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.merchants.service import MerchantService
-from tests.conftest import MerchantFixture, create_merchant
+from tests.conftest import PRODUCTION_SETTINGS, MerchantFixture, create_merchant
 from tests.support.seed_client import SeedClient, generate_signature
 
 USERS = "/v1/users"
@@ -198,7 +198,7 @@ class TestTrustedProxy:
 class TestProductionAllowlist:
     @pytest.fixture
     def settings_overrides(self) -> dict[str, Any]:
-        return {"gateway_env": "production"}
+        return dict(PRODUCTION_SETTINGS)
 
     async def test_empty_allowlist_rejects_everyone_in_production(
         self, runtime: Runtime, http: httpx.AsyncClient

@@ -14,7 +14,7 @@ from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.config import Settings
 from clearing_gateway.webhooks.addresses import BlockedAddressError, check_url
 from clearing_gateway.webhooks.service import RESOLVER_KEY
-from tests.conftest import MerchantFixture, create_merchant
+from tests.conftest import PRODUCTION_SETTINGS, MerchantFixture, create_merchant
 from tests.support.receiver import Receiver
 from tests.support.seed_client import SeedClient
 from tests.webhooks.conftest import add_webhook, deliveries, publish
@@ -44,7 +44,7 @@ RESOLVER = TableResolver(
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
-    return {"gateway_env": "production", "webhook_retry_schedule_seconds": [10]}
+    return {**PRODUCTION_SETTINGS, "webhook_retry_schedule_seconds": [10]}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Upstream payment providers: connectors, callback inbox and local sandboxes."""

@@ -1,0 +1,83 @@
+"""Small helpers the provider callback adapters share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from clearing_gateway.kit.money import AmountError, from_decimal, parse_amount
+from clearing_gateway.providers.errors import CallbackRejected
+
+
+def compact_json(document: Any) -> bytes:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise CallbackRejected("body is not JSON", malformed=True) from None
+    if not isinstance(document, dict):
+        raise CallbackRejected("body is not a JSON object", malformed=True)
+    return document
+
+
+def field(document: dict[str, Any], *path: str) -> Any:
+    value: Any = document
+    for name in path:
+        if not isinstance(value, dict) or value.get(name) in (None, ""):
+            raise CallbackRejected(f"missing field {'.'.join(path)}", malformed=True)
+        value = value[name]
+    return value
+
+
+def text(document: dict[str, Any], *path: str) -> str:
+    value = field(document, *path)
+    if not isinstance(value, str | int):
+        raise CallbackRejected(f"field {'.'.join(path)} is not a string", malformed=True)
+    return str(value)
+
+
+def optional_text(document: dict[str, Any], *path: str) -> str | None:
+    try:
+        return text(document, *path)
+    except CallbackRejected:
+        return None
+
+
+def decimal_string_amount(value: Any, currency: str, name: str) -> int:
+    try:
+        return parse_amount(value, currency)
+    except AmountError as exc:
+        raise CallbackRejected(f"{name}: {exc}", malformed=True) from None
+
+
+def number_amount(value: Any, currency: str, name: str) -> int:
+    """A JSON number (Finan sends 1500.5) → minor units, refusing excess precision."""
+    from decimal import Decimal, InvalidOperation
+
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise CallbackRejected(f"{name}: not a number", malformed=True)
+    try:
+        return from_decimal(Decimal(str(value)), currency)
+    except (InvalidOperation, AmountError) as exc:
+        raise CallbackRejected(f"{name}: {exc}", malformed=True) from None
+
+
+def timestamp(value: Any) -> dt.datetime | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    # Zone-less provider times are Jakarta time (docs/providers/).
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))
+
+
+def within_window(moment: dt.datetime, now: dt.datetime, window_seconds: int) -> bool:
+    return abs((now - moment).total_seconds()) <= window_seconds

@@ -1,0 +1,153 @@
+"""The callback pipeline: store raw, verify, confirm, de-duplicate, hand to the domain.
+
+    1. store the raw request (own transaction, so even a forged callback is kept);
+    2. verify it (signature, timestamp, partner id, shape) → normalised event;
+    3. confirm it with the provider's read API where the provider's callbacks are not
+       proof enough (Finpay, Finan) — outside any database transaction;
+    4. in one transaction: claim the event key among genuine callbacks, run the domain
+       handler registered for the event type, mark the row applied.
+
+Domains register handlers at import time:
+
+    from clearing_gateway.providers.callbacks import register_handler
+    register_handler(PaymentReceived, apply_payment)   # async (session, event, row) -> None
+
+With no handler registered a genuine event stays `verified` (recorded, not applied) and the
+provider still gets its success answer. A handler raising `CallbackIgnored` marks the row
+`ignored`; any other exception rolls back and answers 503 so the provider retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from clearing_gateway.db import unit_of_work
+from clearing_gateway.kit.logging import get_logger
+from clearing_gateway.providers.base import CallbackAdapter, CallbackReply, RawCallback
+from clearing_gateway.providers.errors import CallbackIgnored, CallbackRejected, ProviderError
+from clearing_gateway.providers.events import ProviderEvent
+from clearing_gateway.providers.models import CallbackStatus, ProviderCallback
+from clearing_gateway.providers.repository import InboxRepository
+
+log = get_logger("gateway.callbacks")
+
+E = TypeVar("E", bound=ProviderEvent)
+Handler = Callable[[AsyncSession, Any, ProviderCallback], Awaitable[None]]
+
+
+class CallbackHandlers:
+    def __init__(self) -> None:
+        self._handlers: dict[type, Handler] = {}
+
+    def register(
+        self,
+        event_type: type[E],
+        handler: Callable[[AsyncSession, E, ProviderCallback], Awaitable[None]],
+    ) -> None:
+        self._handlers[event_type] = handler
+
+    def unregister(self, event_type: type) -> None:
+        self._handlers.pop(event_type, None)
+
+    def find(self, event_type: type) -> Handler | None:
+        return self._handlers.get(event_type)
+
+
+# The process-wide registry the domains add to.
+handlers = CallbackHandlers()
+register_handler = handlers.register
+
+
+async def process_callback(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    adapter: CallbackAdapter,
+    callback: RawCallback,
+    registry: CallbackHandlers = handlers,
+) -> CallbackReply:
+    async with unit_of_work(sessionmaker) as session:
+        row_id = (await InboxRepository(session).record(callback)).id
+
+    async def mark(status: str, **fields: Any) -> None:
+        async with unit_of_work(sessionmaker) as session:
+            await InboxRepository(session).mark(row_id, status, **fields)
+
+    try:
+        event = adapter.verify(callback)
+    except CallbackIgnored as ignored:
+        await mark(CallbackStatus.IGNORED, error=ignored.reason)
+        return adapter.accepted()
+    except CallbackRejected as error:
+        log.warning("callback.rejected", provider=callback.provider, reason=error.reason)
+        await mark(CallbackStatus.REJECTED, error=error.reason)
+        return adapter.rejected(error)
+
+    event_type = type(event).__name__
+    async with sessionmaker() as session:
+        already = await InboxRepository(session).is_claimed(callback.provider, event.event_key)
+    if already:
+        await mark(CallbackStatus.DUPLICATE, event_type=event_type, event_key=event.event_key)
+        return adapter.accepted()
+
+    try:
+        event = await adapter.confirm(event)
+    except CallbackRejected as error:
+        log.warning("callback.unconfirmed", provider=callback.provider, reason=error.reason)
+        await mark(
+            CallbackStatus.REJECTED,
+            error=error.reason,
+            event_type=event_type,
+            event_key=event.event_key,
+        )
+        return adapter.rejected(error)
+    except ProviderError as error:
+        await mark(
+            CallbackStatus.RECEIVED,
+            error=f"confirmation failed: {error}",
+            event_type=event_type,
+            event_key=event.event_key,
+        )
+        return adapter.unavailable()
+
+    try:
+        async with unit_of_work(sessionmaker) as session:
+            repository = InboxRepository(session)
+            status = await _apply(session, repository, registry, row_id, event)
+            await repository.mark(row_id, status, event_type=event_type, event_key=event.event_key)
+    except CallbackIgnored as ignored:
+        await mark(
+            CallbackStatus.IGNORED,
+            error=ignored.reason,
+            event_type=event_type,
+            event_key=event.event_key,
+        )
+    except Exception as exc:
+        log.exception("callback.handler_failed", provider=callback.provider, key=event.event_key)
+        await mark(
+            CallbackStatus.RECEIVED,
+            error=f"handler failed: {type(exc).__name__}: {exc}",
+            event_type=event_type,
+            event_key=event.event_key,
+        )
+        return adapter.unavailable()
+    return adapter.accepted()
+
+
+async def _apply(
+    session: AsyncSession,
+    repository: InboxRepository,
+    registry: CallbackHandlers,
+    row_id: Any,
+    event: ProviderEvent,
+) -> str:
+    if not await repository.claim(event.provider, event.event_key, row_id):
+        return CallbackStatus.DUPLICATE
+    handler = registry.find(type(event))
+    if handler is None:
+        return CallbackStatus.VERIFIED
+    row = await repository.get(row_id)
+    assert row is not None
+    await handler(session, event, row)
+    return CallbackStatus.APPLIED

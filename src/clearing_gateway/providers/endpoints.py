@@ -1,0 +1,63 @@
+"""Provider callback endpoints (outside /v1: no merchant auth, own transactions)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.kit.envelope import error_response
+from clearing_gateway.kit.errors import ErrorCode
+from clearing_gateway.providers.base import RawCallback
+from clearing_gateway.providers.callbacks import process_callback
+
+router = APIRouter(prefix="/callbacks", tags=["Provider callbacks"], include_in_schema=False)
+
+ROUTES = {
+    ("topremit", "va"),
+    ("topremit", "qris"),
+    ("finpay", "disbursement"),
+    ("finan", "webhook"),
+}
+
+
+async def _receive(request: Request, provider: str, channel: str) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    providers = runtime.providers
+    if providers is None:
+        return error_response(503, ErrorCode.SERVICE_UNAVAILABLE, "providers are not configured")
+    body = await request.body()
+    if len(body) > runtime.settings.max_body_bytes:
+        return error_response(413, ErrorCode.PAYLOAD_TOO_LARGE, "callback body too large")
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    callback = RawCallback(
+        provider=provider,
+        channel=channel,
+        path=path,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=body,
+    )
+    reply = await process_callback(
+        runtime.sessionmaker, providers.callbacks[provider], callback, providers.handlers
+    )
+    return Response(reply.body, reply.status_code, media_type=reply.media_type)
+
+
+@router.post("/topremit/va")
+async def topremit_va(request: Request) -> Response:
+    return await _receive(request, "topremit", "va")
+
+
+@router.post("/topremit/qris")
+async def topremit_qris(request: Request) -> Response:
+    return await _receive(request, "topremit", "qris")
+
+
+@router.post("/finpay/disbursement")
+async def finpay_disbursement(request: Request) -> Response:
+    return await _receive(request, "finpay", "disbursement")
+
+
+@router.post("/finan/webhook")
+async def finan_webhook(request: Request) -> Response:
+    return await _receive(request, "finan", "webhook")

@@ -1,0 +1,238 @@
+"""The Finan connector: signed calls, payment requests (cash-in) and payouts."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from clearing_gateway.kit.money import exponent
+from clearing_gateway.providers.base import (
+    AccountInquiry,
+    PaymentRequest,
+    PaymentRequestCreated,
+    TransferRequest,
+    TransferStatus,
+)
+from clearing_gateway.providers.config import FinanConfig
+from clearing_gateway.providers.errors import (
+    CallbackRejected,
+    CapabilityNotSupported,
+    ProviderOutcomeUnknown,
+    ProviderRejected,
+)
+from clearing_gateway.providers.events import (
+    DisbursementStatus,
+    DisbursementStatusChanged,
+    PaymentReceived,
+)
+from clearing_gateway.providers.finan import NAME
+from clearing_gateway.providers.finan.signing import signature
+from clearing_gateway.providers.transport import send
+
+PAYOUT_STATUS: dict[str, DisbursementStatus] = {
+    "waiting_confirm": DisbursementStatus.PENDING,
+    "processing": DisbursementStatus.PENDING,
+    "settling": DisbursementStatus.PENDING,
+    "success": DisbursementStatus.SUCCESS,
+    "completed": DisbursementStatus.SUCCESS,
+    "failed": DisbursementStatus.FAILED,
+    "cancelled": DisbursementStatus.FAILED,
+    "refunded": DisbursementStatus.REFUNDED,
+}
+PAID_STATUSES = {"paid", "extra_paid", "partial_paid"}
+
+
+def map_payout_status(status: str) -> DisbursementStatus:
+    return PAYOUT_STATUS.get(status.strip().lower(), DisbursementStatus.PENDING)
+
+
+def to_units(minor: int, currency: str) -> int:
+    """Finan amounts are integers of the currency's major unit (VND; whole rupiah)."""
+    factor = 10 ** exponent(currency)
+    if minor % factor:
+        raise ProviderRejected(NAME, "LOCAL", f"Finan takes whole {currency} amounts only")
+    return minor // factor
+
+
+def from_units(value: Any, currency: str) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(Decimal(str(value)).scaleb(exponent(currency)))
+
+
+class FinanClient:
+    name = NAME
+
+    def __init__(self, config: FinanConfig, http: httpx.AsyncClient) -> None:
+        self.config = config
+        self.http = http
+        # Finan signs paths without its `/open` prefix; the base URL carries the prefix.
+        self._prefix = urlsplit(config.base_url).path.rstrip("/")
+
+    async def _call(
+        self, method: str, path: str, document: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        payload = (
+            json.dumps(document, separators=(",", ":"), ensure_ascii=False) if document else ""
+        )
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "x-client-id": self.config.client_id,
+            "x-timestamp": timestamp,
+            "x-signature": signature(self.config.secret_key, method, path, payload, timestamp),
+        }
+        url = self.config.base_url.rstrip("/") + path
+        response = await send(
+            self.http,
+            NAME,
+            method,
+            url,
+            headers=headers,
+            content=payload.encode("utf-8") if payload else None,
+        )
+        body = response.body
+        if 200 <= response.status_code < 300:
+            data = body.get("data")
+            if data is None:
+                raise ProviderOutcomeUnknown(NAME, f"answer without data from {path}")
+            return body
+        message = body.get("message")
+        content = message.get("content") if isinstance(message, dict) else message
+        raise ProviderRejected(
+            NAME,
+            str(body.get("code", response.status_code)),
+            str(content or ""),
+            http_status=response.status_code,
+        )
+
+    # -- cash-in ----------------------------------------------------------------------
+
+    async def create_payment_request(self, request: PaymentRequest) -> PaymentRequestCreated:
+        body = await self._call(
+            "POST",
+            "/api/v1/payments",
+            {
+                "account_id": self.config.account_id,
+                "amount": to_units(request.amount, request.currency),
+                "currency": request.currency,
+                "payment_method": "bank_transfer",
+                "reference_id": request.reference,
+                "reference_type": "invoice",
+                "description": request.description,
+                "customer": {"name": request.customer_name},
+            },
+        )
+        data = body["data"]
+        return PaymentRequestCreated(
+            provider=NAME,
+            reference=request.reference,
+            provider_payment_id=str(data.get("id")),
+            status=str(data.get("status", "unpaid")),
+            amount=request.amount,
+            currency=request.currency,
+            payment_url=data.get("payment_url"),
+            qr_code=data.get("qr_code"),
+            raw=body,
+        )
+
+    async def get_payment(self, payment_id: str) -> dict[str, Any]:
+        data = (await self._call("GET", f"/api/v1/payments/{quote(payment_id, safe='')}"))["data"]
+        if not isinstance(data, dict):
+            raise ProviderOutcomeUnknown(NAME, "payment answer is not an object")
+        return data
+
+    async def find_payment(self, reference: str) -> dict[str, Any] | None:
+        body = await self._call("GET", f"/api/v1/payments?reference_id={quote(reference, safe='')}")
+        items = body["data"] if isinstance(body["data"], list) else []
+        return items[0] if items else None
+
+    async def confirm_payment(self, event: PaymentReceived) -> PaymentReceived:
+        """Finan's webhooks are unauthenticated: the payment must exist and be paid."""
+        from dataclasses import replace
+
+        try:
+            if event.provider_payment_id and not event.provider_payment_id.startswith("txn:"):
+                payment: dict[str, Any] | None = await self.get_payment(event.provider_payment_id)
+            else:
+                payment = await self.find_payment(event.reference or "")
+        except ProviderRejected as error:
+            raise CallbackRejected(f"Finan does not confirm the payment: {error.message}") from None
+        if not payment or str(payment.get("status", "")).lower() not in PAID_STATUSES:
+            raise CallbackRejected("Finan does not show this payment as paid")
+        currency = str(payment.get("currency", event.currency))
+        paid = from_units(payment.get("paid_amount", payment.get("amount")), currency)
+        if paid is None:
+            raise CallbackRejected("Finan's payment has no amount")
+        return replace(
+            event,
+            amount=paid,
+            currency=currency,
+            provider_payment_id=str(payment.get("id")),
+            reference=str(payment.get("reference_id", event.reference)),
+        )
+
+    # -- payouts ----------------------------------------------------------------------
+
+    async def inquire_account(self, bank_code: str, account_no: str) -> AccountInquiry:
+        raise CapabilityNotSupported(NAME, "Finan has no account inquiry")
+
+    async def transfer(self, request: TransferRequest) -> TransferStatus:
+        created = await self._call(
+            "POST",
+            "/api/v1/payouts",
+            {
+                "account_id": self.config.account_id,
+                "amount": to_units(request.amount, request.currency),
+                "beneficiary_account_name": request.account_name,
+                "beneficiary_account_number": request.account_no,
+                "beneficiary_bank_id": request.bank_code,
+                "currency": request.currency,
+                "reference_id": request.reference,
+                "description": request.description[:30],
+            },
+        )
+        payout_id = str(created["data"].get("id"))
+        confirmed = await self._call(
+            "POST",
+            f"/api/v1/payouts/{quote(payout_id, safe='')}/otps",
+            {"pass_code": self.config.payout_pass_code},
+        )
+        return self._status(request.reference, confirmed["data"], request.amount)
+
+    async def check_status(self, reference: str) -> TransferStatus:
+        body = await self._call("GET", f"/api/v1/payouts?reference_id={quote(reference, safe='')}")
+        items = body["data"] if isinstance(body["data"], list) else []
+        if not items:
+            return TransferStatus(NAME, reference, None, DisbursementStatus.NOT_FOUND, "not_found")
+        payout = items[0]
+        return self._status(
+            reference, payout, from_units(payout.get("amount"), str(payout.get("currency", "IDR")))
+        )
+
+    @staticmethod
+    def _status(reference: str, data: dict[str, Any], amount: int | None) -> TransferStatus:
+        status = str(data.get("status", "processing"))
+        return TransferStatus(
+            provider=NAME,
+            reference=reference,
+            provider_reference=str(data.get("id")) if data.get("id") else None,
+            status=map_payout_status(status),
+            provider_status_code=status,
+            message=str(data.get("otp_status", "")),
+            amount=amount,
+            raw=data,
+        )
+
+    async def confirm(self, event: DisbursementStatusChanged) -> DisbursementStatusChanged:
+        status = await self.check_status(event.reference)
+        if status.status is DisbursementStatus.NOT_FOUND:
+            raise CallbackRejected("Finan does not know this payout")
+        if event.amount is not None and status.amount is not None and event.amount != status.amount:
+            raise CallbackRejected("amount differs from Finan's payout")
+        return event.with_status(status.status, status.provider_status_code, status.message)

@@ -1,0 +1,3 @@
+"""Finpay (Finnet) disbursement: account inquiry, transfer, check status, notification."""
+
+NAME = "finpay"

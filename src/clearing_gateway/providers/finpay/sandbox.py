@@ -1,0 +1,275 @@
+"""A local Finpay disbursement service: Basic auth, account registry, transfers that
+settle after a delay, Check Status, and signed notifications (docs/providers/finpay.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from clearing_gateway.kit.clock import utcnow
+from clearing_gateway.kit.money import format_amount
+from clearing_gateway.providers.finpay.client import STATUS_TEXT
+from clearing_gateway.providers.finpay.phpjson import php_json_encode
+from clearing_gateway.providers.finpay.signing import basic_authorization, notification_signature
+from clearing_gateway.providers.sandbox_kit import (
+    CallbackSender,
+    FaultInjector,
+    FaultMiddleware,
+    OutgoingCallback,
+    control_routes,
+    read_json,
+)
+from clearing_gateway.providers.topremit.signing import snap_timestamp
+
+PREFIX = "/pg/payment/card/disbursement"
+FEE_RUPIAH = 2500
+
+
+@dataclass
+class FinpaySandboxConfig:
+    merchant_id: str
+    merchant_key: str
+    callback_base_url: str
+    settle_delay_seconds: float = 0.5
+    auto_settle: bool = True
+    signature_field: str = "signature"
+
+
+@dataclass
+class SandboxTransfer:
+    order_id: str
+    reference_no: str
+    ref_code: str
+    amount: int  # whole rupiah
+    bank_code: str
+    account_no: str
+    account_name: str
+    status: str = "01"
+    held: bool = False
+    created_at: Any = field(default_factory=utcnow)
+
+
+def _answer(status: int, code: str, message: str, **extra: Any) -> Response:
+    return JSONResponse({"responseCode": code, "responseMessage": message, **extra}, status)
+
+
+class FinpaySandbox:
+    def __init__(self, config: FinpaySandboxConfig) -> None:
+        self.config = config
+        self.accounts: dict[tuple[str, str], str] = {}
+        self.inquiries: dict[str, tuple[str, str]] = {}  # refCode → (bank, account), single use
+        self.transfers: dict[str, SandboxTransfer] = {}  # by order id
+        self.faults = FaultInjector()
+        self.callbacks = CallbackSender(resign=None)
+        self._timers: set[asyncio.Task[None]] = set()
+        self.app = FaultMiddleware(self._build(), self.faults)
+
+    async def aclose(self) -> None:
+        for task in list(self._timers):
+            task.cancel()
+        await asyncio.gather(*self._timers, return_exceptions=True)
+        await self.callbacks.aclose()
+
+    def _build(self) -> Starlette:
+        routes = [
+            Route(PREFIX + "/inquiry/{bank}/{account}", self._inquiry, methods=["GET"]),
+            Route(PREFIX + "/transfer", self._transfer, methods=["POST"]),
+            Route(PREFIX + "/check/{order}", self._check, methods=["GET"]),
+            Route("/control/accounts", self._add_account, methods=["POST"]),
+            Route("/control/transfers/{order}/{action}", self._control_transfer, methods=["POST"]),
+            Route("/control/settings", self._control_settings, methods=["POST"]),
+            *control_routes(self.faults, self.callbacks),
+        ]
+        return Starlette(routes=routes)
+
+    def _authorised(self, request: Request) -> bool:
+        import hmac
+
+        expected = basic_authorization(self.config.merchant_id, self.config.merchant_key)
+        return hmac.compare_digest(
+            expected.encode(), request.headers.get("authorization", "").encode()
+        )
+
+    async def _inquiry(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return _answer(401, "4010000", "Unauthorized")
+        bank, account = request.path_params["bank"], request.path_params["account"]
+        if len(bank) > 6 or not bank.isdigit():
+            return _answer(400, "4000001", "Invalid Field Format [destBankCode]")
+        name = self.accounts.get((bank, account))
+        if name is None:
+            return _answer(404, "4040011", "Invalid Account")
+        ref_code = str(uuid.uuid4())
+        self.inquiries[ref_code] = (bank, account)
+        return _answer(
+            200,
+            "2000000",
+            "Success",
+            refCode=ref_code,
+            destAccName=name,
+            feeAmount=FEE_RUPIAH,
+            processingTime=0.05,
+        )
+
+    async def _transfer(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return _answer(401, "4010000", "Unauthorized")
+        doc = await read_json(request)
+        order = doc.get("order") if isinstance(doc.get("order"), dict) else None
+        disb = doc.get("disbursement") if isinstance(doc.get("disbursement"), dict) else None
+        if order is None or disb is None or not order.get("id"):
+            return _answer(400, "4000002", "Invalid Mandatory Field [order/disbursement]")
+        order_id = str(order["id"])
+        if order_id in self.transfers:
+            return _answer(409, "4090001", "Duplicate order id")
+        amount = disb.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            return _answer(400, "4000001", "Invalid Field Format [amount]")
+        target = self.inquiries.pop(str(disb.get("refCode", "")), None)
+        bank, account = str(disb.get("destBankCode", "")), str(disb.get("destAccNumber", ""))
+        if target is None or target != (bank, account):
+            return _answer(400, "4000001", "Invalid Field Format [refCode]")
+        transfer = SandboxTransfer(
+            order_id=order_id,
+            reference_no=utcnow().strftime("%Y%m%d%H%M%S") + str(secrets.randbelow(10**6)).zfill(6),
+            ref_code=str(disb["refCode"]),
+            amount=amount,
+            bank_code=bank,
+            account_no=account,
+            account_name=self.accounts[(bank, account)],
+        )
+        self.transfers[order_id] = transfer
+        if self.config.auto_settle:
+            self._schedule(transfer)
+        return _answer(
+            200,
+            "2000000",
+            "Success",
+            refCode=transfer.ref_code,
+            referenceNo=transfer.reference_no,
+            latestTransactionStatus=transfer.status,
+            destAccName=transfer.account_name,
+            feeAmount=FEE_RUPIAH,
+            processingTime=0.05,
+        )
+
+    def _schedule(self, transfer: SandboxTransfer) -> None:
+        async def settle_later() -> None:
+            await asyncio.sleep(self.config.settle_delay_seconds)
+            if not transfer.held and transfer.status in ("01", "02", "03"):
+                self.finish(transfer, "00")
+
+        task = asyncio.ensure_future(settle_later())
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
+
+    def finish(self, transfer: SandboxTransfer, status: str) -> None:
+        transfer.status = status
+        self.notify(transfer)
+
+    def notification(self, transfer: SandboxTransfer) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "transactionDate": snap_timestamp(transfer.created_at),
+            "transferDateTime": snap_timestamp(utcnow()),
+            "amount": {"currency": "IDR", "value": format_amount(transfer.amount * 100)},
+            "originalReferenceNo": transfer.reference_no,
+            "beneficiaryAccountNo": transfer.account_no,
+            "originalPartnerReferenceNo": transfer.order_id,
+            "latestTransactionStatus": transfer.status,
+            "beneficiaryAccountName": transfer.account_name,
+            "beneficiaryBankCode": transfer.bank_code,
+            "triggerType": "automatic",
+            "additionalInfo": {"notes": None},
+        }
+        fields[self.config.signature_field] = notification_signature(
+            fields, self.config.merchant_key
+        )
+        return fields
+
+    def notify(self, transfer: SandboxTransfer) -> None:
+        # Sent as PHP would send it: json_encode of the signed fields.
+        body = php_json_encode(self.notification(transfer)).encode("utf-8")
+        url = f"{self.config.callback_base_url.rstrip('/')}/callbacks/finpay/disbursement"
+        self.callbacks.submit(
+            OutgoingCallback(
+                url,
+                {"Content-Type": "application/json"},
+                body,
+                f"transfer:{transfer.order_id}:{transfer.status}",
+            )
+        )
+
+    async def _check(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return _answer(401, "4010000", "Unauthorized")
+        transfer = self.transfers.get(request.path_params["order"])
+        if transfer is None:
+            return _answer(404, "4040001", "Transaction Not Found", latestTransactionStatus="07")
+        return _answer(
+            200,
+            "2000000",
+            "Success",
+            orderId=transfer.order_id,
+            referenceNo=transfer.reference_no,
+            refCode=transfer.ref_code,
+            latestTransactionStatus=transfer.status,
+            transactionStatusDesc=STATUS_TEXT[transfer.status],
+            amount={"currency": "IDR", "value": format_amount(transfer.amount * 100)},
+            destAccName=transfer.account_name,
+            destAccNumber=transfer.account_no,
+            destBankCode=transfer.bank_code,
+        )
+
+    async def _add_account(self, request: Request) -> Response:
+        doc = await read_json(request)
+        bank, account, name = doc.get("bankCode"), doc.get("accountNo"), doc.get("accountName")
+        if not all(isinstance(v, str) and v for v in (bank, account, name)):
+            return JSONResponse({"error": "bankCode, accountNo and accountName are required"}, 400)
+        self.accounts[(str(bank), str(account))] = str(name)
+        return JSONResponse({"bankCode": bank, "accountNo": account, "accountName": name}, 201)
+
+    async def _control_transfer(self, request: Request) -> Response:
+        transfer = self.transfers.get(request.path_params["order"])
+        if transfer is None:
+            return JSONResponse({"error": "unknown order"}, 404)
+        body = await read_json(request)
+        action = request.path_params["action"]
+        if action == "hold":
+            transfer.held = True
+            transfer.status = "03"
+        elif action == "settle":
+            self.finish(transfer, "00")
+        elif action == "fail":
+            self.finish(transfer, str(body.get("status", "06")))
+        elif action == "refund":
+            self.finish(transfer, "04")
+        elif action == "notify":
+            self.notify(transfer)
+        else:
+            return JSONResponse(
+                {"error": "action must be hold, settle, fail, refund or notify"}, 400
+            )
+        return JSONResponse(
+            {"orderId": transfer.order_id, "latestTransactionStatus": transfer.status}
+        )
+
+    async def _control_settings(self, request: Request) -> Response:
+        body = await read_json(request)
+        if "settleDelaySeconds" in body:
+            self.config.settle_delay_seconds = float(body["settleDelaySeconds"])
+        if "autoSettle" in body:
+            self.config.auto_settle = bool(body["autoSettle"])
+        return JSONResponse(
+            {
+                "settleDelaySeconds": self.config.settle_delay_seconds,
+                "autoSettle": self.config.auto_settle,
+            }
+        )

@@ -1,0 +1,91 @@
+"""All SQL of the provider callback inbox."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearing_gateway.db import insert_ignoring_conflicts
+from clearing_gateway.kit.clock import utcnow
+from clearing_gateway.kit.ids import new_id
+from clearing_gateway.providers.base import RawCallback
+from clearing_gateway.providers.models import ProviderCallback, ProviderEventClaim
+
+
+class InboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, callback: RawCallback) -> ProviderCallback:
+        row = ProviderCallback(
+            provider=callback.provider,
+            channel=callback.channel,
+            path=callback.path[:1024],
+            headers=callback.headers,
+            body=callback.body,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def get(self, callback_id: uuid.UUID) -> ProviderCallback | None:
+        return await self.session.get(ProviderCallback, callback_id)
+
+    async def mark(
+        self,
+        callback_id: uuid.UUID,
+        status: str,
+        *,
+        error: str | None = None,
+        event_type: str | None = None,
+        event_key: str | None = None,
+    ) -> None:
+        values: dict[str, object] = {
+            "status": status,
+            "error": error,
+            "processed_at": utcnow(),
+            "attempts": ProviderCallback.attempts + 1,
+        }
+        if event_type is not None:
+            values["event_type"] = event_type
+        if event_key is not None:
+            values["event_key"] = event_key
+        await self.session.execute(
+            update(ProviderCallback).where(ProviderCallback.id == callback_id).values(**values)
+        )
+
+    async def is_claimed(self, provider: str, event_key: str) -> bool:
+        found = await self.session.scalar(
+            select(ProviderEventClaim.id).where(
+                ProviderEventClaim.provider == provider, ProviderEventClaim.event_key == event_key
+            )
+        )
+        return found is not None
+
+    async def claim(self, provider: str, event_key: str, callback_id: uuid.UUID) -> bool:
+        """True when this callback is the first genuine one with this key."""
+        statement = insert_ignoring_conflicts(
+            self.session.get_bind().dialect.name,
+            ProviderEventClaim.__table__,
+            ["provider", "event_key"],
+        ).values(
+            id=new_id(),
+            provider=provider,
+            event_key=event_key,
+            callback_id=callback_id,
+            claimed_at=utcnow(),
+        )
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def list(
+        self, provider: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[ProviderCallback]:
+        query = select(ProviderCallback).order_by(ProviderCallback.received_at.desc()).limit(limit)
+        if provider:
+            query = query.where(ProviderCallback.provider == provider)
+        if status:
+            query = query.where(ProviderCallback.status == status)
+        return list(await self.session.scalars(query))

@@ -1,0 +1,3 @@
+"""Topremit Open API (SNAP style): virtual accounts and QRIS."""
+
+NAME = "topremit"

@@ -1,0 +1,69 @@
+"""One place that turns httpx outcomes into the typed connector errors.
+
+The split follows what the caller may conclude: a connection that was never made is
+`ProviderUnavailable`; anything that may have reached the provider but gave no usable
+answer (read timeout, dropped connection, 5xx, unreadable body) is `ProviderOutcomeUnknown`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from clearing_gateway.kit.logging import get_logger
+from clearing_gateway.providers.errors import ProviderOutcomeUnknown, ProviderUnavailable
+
+log = get_logger("gateway.providers")
+
+# Raised before a single byte reached the provider: safe to try elsewhere.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+@dataclass(frozen=True)
+class ProviderResponse:
+    status_code: int
+    body: dict[str, Any]
+    text: str
+
+
+async def send(
+    client: httpx.AsyncClient,
+    provider: str,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    content: bytes | None = None,
+) -> ProviderResponse:
+    """Send one request; 2xx to 4xx answers with a JSON object come back, the rest raise."""
+    try:
+        response = await client.request(method, url, headers=headers, content=content)
+    except _NOT_SENT as exc:
+        log.warning("provider.unreachable", provider=provider, url=url, error=type(exc).__name__)
+        raise ProviderUnavailable(provider, f"{type(exc).__name__} calling {url}") from exc
+    except httpx.HTTPError as exc:
+        log.warning("provider.no_answer", provider=provider, url=url, error=type(exc).__name__)
+        raise ProviderOutcomeUnknown(provider, f"{type(exc).__name__} calling {url}") from exc
+    if response.status_code >= 500:
+        raise ProviderOutcomeUnknown(
+            provider, f"HTTP {response.status_code} from {url}: {response.text[:200]}"
+        )
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ProviderOutcomeUnknown(
+            provider, f"unreadable answer (HTTP {response.status_code}) from {url}"
+        )
+    return ProviderResponse(response.status_code, body, response.text)
+
+
+def new_http_client(connect_timeout: float, read_timeout: float) -> httpx.AsyncClient:
+    """A pooled client; one per provider, owned by the runtime."""
+    timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
+    limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
+    return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
