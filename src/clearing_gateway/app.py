@@ -16,6 +16,7 @@ from clearing_gateway.config import Settings, get_settings
 from clearing_gateway.db import create_engine, create_sessionmaker
 from clearing_gateway.health.endpoints import router as health_router
 from clearing_gateway.kit.logging import configure_logging
+from clearing_gateway.ledger.endpoints import router as ledger_router
 from clearing_gateway.merchants.crypto import load_key
 from clearing_gateway.users.endpoints import router as users_router
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(users_router)
+    app.include_router(ledger_router)
 
     app.add_middleware(MerchantApiMiddleware, runtime=runtime)
     app.add_middleware(RequestContextMiddleware, metrics=RequestMetrics(runtime.registry))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.config import get_settings
 from clearing_gateway.db import create_engine, create_sessionmaker, unit_of_work
+from clearing_gateway.ledger.cli import app as ledger_app
 from clearing_gateway.merchants.repository import MerchantRepository
 from clearing_gateway.merchants.service import MerchantError, MerchantService
 
@@ -22,6 +23,7 @@ T = TypeVar("T")
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="CACI Clearing Gateway")
 merchants_app = typer.Typer(no_args_is_help=True, help="Merchants and their API keys")
 app.add_typer(merchants_app, name="merchants")
+app.add_typer(ledger_app, name="ledger")
 
 
 def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
