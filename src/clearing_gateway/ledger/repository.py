@@ -12,11 +12,13 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Table,
     and_,
+    bindparam,
     func,
     insert,
     literal,
@@ -62,6 +64,58 @@ def available_expr() -> ColumnElement[int]:
     return LedgerAccount.credits_posted - LedgerAccount.debits_posted - LedgerAccount.debits_pending
 
 
+# Hot-path statements are built once on the Core tables: building SQLAlchemy expressions
+# (and the ORM bulk path) per call costs more CPU than the round trips themselves.
+_accounts = cast(Table, LedgerAccount.__table__)
+_transfers = cast(Table, LedgerTransfer.__table__)
+_postings = cast(Table, LedgerPosting.__table__)
+_entries = cast(Table, LedgerEntry.__table__)
+
+
+def _build_apply() -> Any:
+    a = _accounts.c
+    new_available = (
+        a.credits_posted
+        + bindparam("d_credits_posted")
+        - a.debits_posted
+        - bindparam("d_debits_posted")
+        - a.debits_pending
+        - bindparam("d_debits_pending")
+    )
+    return (
+        update(_accounts)
+        .where(
+            a.id == bindparam("account_id"),
+            # The whole overdraft rule: re-evaluated on the latest committed row.
+            or_(not_(a.must_not_go_negative), new_available >= 0),
+        )
+        .values(
+            debits_pending=a.debits_pending + bindparam("d_debits_pending"),
+            debits_posted=a.debits_posted + bindparam("d_debits_posted"),
+            credits_pending=a.credits_pending + bindparam("d_credits_pending"),
+            credits_posted=a.credits_posted + bindparam("d_credits_posted"),
+            version=a.version + 1,
+            updated_at=bindparam("now"),
+        )
+        .returning(
+            a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted, a.version
+        )
+    )
+
+
+_APPLY = _build_apply()
+_INSERT_IGNORE: dict[tuple[str, str], Any] = {}
+_INSERT_TRANSFER: dict[str, Any] = {}
+
+
+def _insert_ignore(dialect: str, table: Table) -> Any:
+    statement = _INSERT_IGNORE.get((dialect, table.name))
+    if statement is None:
+        statement = insert_ignoring_conflicts(dialect, table, [c.name for c in table.primary_key])
+        _INSERT_IGNORE[(dialect, table.name)] = statement
+    return statement
+
+
 class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -95,43 +149,19 @@ class LedgerRepository:
             }
             for key in unique
         ]
-        statement = insert_ignoring_conflicts(self._dialect, LedgerAccount, ["id"])
-        await self.session.execute(statement.values(rows))
+        await self.session.execute(_insert_ignore(self._dialect, _accounts), rows)
 
     async def apply(self, key: AccountKey, delta: Delta, now: dt.datetime) -> Any:
         """Change one account's counters; None when it would overdraw a vault."""
-        new_available = (
-            LedgerAccount.credits_posted
-            + delta.credits_posted
-            - LedgerAccount.debits_posted
-            - delta.debits_posted
-            - LedgerAccount.debits_pending
-            - delta.debits_pending
-        )
-        statement = (
-            update(LedgerAccount)
-            .where(
-                LedgerAccount.id == key.id,
-                or_(not_(LedgerAccount.must_not_go_negative), new_available >= 0),
-            )
-            .values(
-                debits_pending=LedgerAccount.debits_pending + delta.debits_pending,
-                debits_posted=LedgerAccount.debits_posted + delta.debits_posted,
-                credits_pending=LedgerAccount.credits_pending + delta.credits_pending,
-                credits_posted=LedgerAccount.credits_posted + delta.credits_posted,
-                version=LedgerAccount.version + 1,
-                updated_at=now,
-            )
-            .returning(
-                LedgerAccount.debits_pending,
-                LedgerAccount.debits_posted,
-                LedgerAccount.credits_pending,
-                LedgerAccount.credits_posted,
-                LedgerAccount.version,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        return (await self.session.execute(statement)).first()
+        params = {
+            "account_id": key.id,
+            "d_debits_pending": delta.debits_pending,
+            "d_debits_posted": delta.debits_posted,
+            "d_credits_pending": delta.credits_pending,
+            "d_credits_posted": delta.credits_posted,
+            "now": now,
+        }
+        return (await self.session.execute(_APPLY, params)).first()
 
     async def accounts(
         self, merchant_id: uuid.UUID | None = None, *, vaults_only: bool = False
@@ -155,12 +185,11 @@ class LedgerRepository:
 
     async def insert_transfer(self, values: dict[str, Any]) -> bool:
         """True when this call created the transfer, False when the id already exists."""
-        statement = (
-            insert_ignoring_conflicts(self._dialect, LedgerTransfer, ["id"])
-            .values(values)
-            .returning(LedgerTransfer.id)
-        )
-        return (await self.session.execute(statement)).first() is not None
+        statement = _INSERT_TRANSFER.get(self._dialect)
+        if statement is None:
+            statement = _insert_ignore(self._dialect, _transfers).returning(_transfers.c.id)
+            _INSERT_TRANSFER[self._dialect] = statement
+        return (await self.session.execute(statement, values)).first() is not None
 
     async def transfer(
         self, transfer_id: str, *, for_update: bool = False
@@ -197,7 +226,7 @@ class LedgerRepository:
             }
             for seq, posting in enumerate(postings)
         ]
-        await self.session.execute(insert(LedgerPosting), rows)
+        await self.session.execute(insert(_postings), rows)
 
     async def postings(self, transfer_id: str, stage: str) -> list[Posting]:
         debit = aliased(LedgerAccount)
@@ -215,7 +244,7 @@ class LedgerRepository:
         ]
 
     async def insert_entries(self, rows: list[dict[str, Any]]) -> None:
-        await self.session.execute(insert(LedgerEntry), rows)
+        await self.session.execute(insert(_entries), rows)
 
     # --- verification ---------------------------------------------------------------
 
