@@ -17,6 +17,7 @@ from clearing_gateway.db import create_engine, create_sessionmaker
 from clearing_gateway.health.endpoints import router as health_router
 from clearing_gateway.jobs.worker import Worker, load_task_modules
 from clearing_gateway.kit.logging import configure_logging
+from clearing_gateway.ledger.endpoints import router as ledger_router
 from clearing_gateway.merchants.crypto import load_key
 from clearing_gateway.providers.endpoints import router as provider_callbacks_router
 from clearing_gateway.providers.hub import build_providers
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if sandboxes is not None:
         app.state.sandboxes = sandboxes
         mount_sandboxes(app, sandboxes)
+    app.include_router(ledger_router)
 
     app.add_middleware(MerchantApiMiddleware, runtime=runtime)
     app.add_middleware(RequestContextMiddleware, metrics=RequestMetrics(runtime.registry))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clearing_gateway.config import get_settings
 from clearing_gateway.db import create_engine, create_sessionmaker, unit_of_work
 from clearing_gateway.jobs.cli import worker
+from clearing_gateway.ledger.cli import app as ledger_app
 from clearing_gateway.merchants.repository import MerchantRepository
 from clearing_gateway.merchants.service import MerchantError, MerchantService
 from clearing_gateway.providers.cli import sandbox_app
@@ -28,6 +29,7 @@ app.add_typer(merchants_app, name="merchants")
 app.add_typer(webhooks_app, name="webhooks")
 app.command("worker")(worker)
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(ledger_app, name="ledger")
 
 
 def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -5,6 +5,13 @@ from clearing_gateway.deposits.models import Deposit, PaymentException
 from clearing_gateway.idempotency.models import IdempotencyRecord
 from clearing_gateway.instruments.models import VirtualAccount
 from clearing_gateway.jobs.models import Job
+from clearing_gateway.ledger.models import (
+    FeeSchedule,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerPosting,
+    LedgerTransfer,
+)
 from clearing_gateway.merchants.models import Merchant, MerchantApiKey
 from clearing_gateway.providers.models import ProviderCallback, ProviderEventClaim
 from clearing_gateway.users.models import User
@@ -14,8 +21,13 @@ from clearing_gateway.withdrawals.models import Withdrawal, WithdrawalStatusChan
 __all__ = [
     "Base",
     "Deposit",
+    "FeeSchedule",
     "IdempotencyRecord",
     "Job",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerPosting",
+    "LedgerTransfer",
     "Merchant",
     "MerchantApiKey",
     "PaymentException",

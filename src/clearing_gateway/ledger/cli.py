@@ -1,0 +1,239 @@
+"""Operator commands: `clearing-gateway ledger …`.
+
+Top-ups record money a merchant placed with a provider; transfers move it between the
+merchant's vaults; `verify` re-derives every balance from history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearing_gateway.config import get_settings
+from clearing_gateway.db import create_engine, create_sessionmaker, unit_of_work
+from clearing_gateway.kit.ids import new_id
+from clearing_gateway.kit.money import DEFAULT_CURRENCY, AmountError, format_amount, parse_amount
+from clearing_gateway.ledger import fees, service
+from clearing_gateway.ledger.accounts import PROVIDERS, VAULTS, AccountKey, Posting
+from clearing_gateway.ledger.errors import LedgerError
+from clearing_gateway.ledger.fees import FeeScheduleError
+from clearing_gateway.ledger.verify import verify
+
+T = TypeVar("T")
+
+app = typer.Typer(no_args_is_help=True, help="Ledger: top-ups, transfers, balances, fees")
+fees_app = typer.Typer(no_args_is_help=True, help="Fee schedule per (provider, method)")
+app.add_typer(fees_app, name="fees")
+
+MerchantOpt = Annotated[str, typer.Option("--merchant", help="Merchant id")]
+ProviderOpt = Annotated[str, typer.Option("--provider", help=f"One of {', '.join(PROVIDERS)}")]
+AmountOpt = Annotated[str, typer.Option("--amount", help='Decimal amount, e.g. "1000000.00"')]
+NoteOpt = Annotated[str | None, typer.Option("--note", help="Why (kept on the transfer)")]
+IdOpt = Annotated[
+    str | None,
+    typer.Option("--id", help="Transfer id; re-running with the same id changes nothing"),
+]
+CurrencyOpt = Annotated[str, typer.Option("--currency", help="ISO 4217 code")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON")]
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """One committed transaction against DATABASE_URL."""
+
+    async def _main() -> T:
+        engine = create_engine(get_settings())
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_main())
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def _merchant(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        _fail(f"not a valid merchant id: {value!r}")
+
+
+def _amount(value: str, currency: str) -> int:
+    try:
+        return parse_amount(value, currency)
+    except AmountError as exc:
+        _fail(f"--amount {exc}")
+
+
+def _vault(merchant_id: uuid.UUID, provider: str, vault: str, currency: str) -> AccountKey:
+    try:
+        return AccountKey.vault(merchant_id, provider, vault, currency)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+def _post(transfer_id: str, posting: Posting, kind: str, note: str | None) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        transfer = await service.post(session, transfer_id, [posting], kind=kind, note=note)
+        balances = [
+            await service.account_balance(session, k) for k in (posting.debit, posting.credit)
+        ]
+        currency = transfer.currency
+        return {
+            "transferId": transfer.id,
+            "kind": transfer.kind,
+            "status": transfer.status,
+            "amount": format_amount(transfer.amount, currency),
+            "currency": currency,
+            "note": transfer.note,
+            "balances": {
+                b.key.code: format_amount(b.available, currency)
+                for b in balances
+                if b.key.must_not_go_negative
+            },
+        }
+
+    try:
+        return _run(work)
+    except LedgerError as exc:
+        _fail(exc.reason)
+
+
+@app.command("top-up")
+def top_up(
+    merchant: MerchantOpt,
+    provider: ProviderOpt,
+    vault: Annotated[str, typer.Option("--vault", help=f"One of {', '.join(VAULTS)}")],
+    amount: AmountOpt,
+    note: NoteOpt = None,
+    currency: CurrencyOpt = DEFAULT_CURRENCY,
+    transfer_id: IdOpt = None,
+) -> None:
+    """Record funds a merchant placed with a provider (provider clearing → vault)."""
+    merchant_id = _merchant(merchant)
+    key = _vault(merchant_id, provider, vault, currency)
+    posting = Posting(AccountKey.clearing(provider, currency), key, _amount(amount, currency))
+    result = _post(transfer_id or f"topup:{new_id()}", posting, "top_up", note)
+    typer.echo(json.dumps(result))
+
+
+@app.command("transfer")
+def transfer(
+    merchant: MerchantOpt,
+    provider: ProviderOpt,
+    amount: AmountOpt,
+    source: Annotated[str, typer.Option("--from", help="Vault to take from")] = "deposit",
+    target: Annotated[str, typer.Option("--to", help="Vault to put into")] = "withdrawal",
+    note: NoteOpt = None,
+    currency: CurrencyOpt = DEFAULT_CURRENCY,
+    transfer_id: IdOpt = None,
+) -> None:
+    """Move funds between a merchant's vaults at one provider (refused if short)."""
+    merchant_id = _merchant(merchant)
+    debit = _vault(merchant_id, provider, source, currency)
+    credit = _vault(merchant_id, provider, target, currency)
+    if debit == credit:
+        _fail("--from and --to must be different vaults")
+    posting = Posting(debit, credit, _amount(amount, currency))
+    result = _post(transfer_id or f"vault-transfer:{new_id()}", posting, "vault_transfer", note)
+    typer.echo(json.dumps(result))
+
+
+@app.command("balances")
+def balances(
+    merchant: Annotated[str | None, typer.Option("--merchant", help="Only this merchant")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every account (or one merchant's vaults) with available, pending and posted."""
+    merchant_id = _merchant(merchant) if merchant else None
+    rows = [
+        {
+            "account": b.key.code,
+            "currency": b.key.currency,
+            "available": format_amount(b.available, b.key.currency),
+            "pending": format_amount(b.debits_pending, b.key.currency),
+            "incoming": format_amount(b.credits_pending, b.key.currency),
+            "posted": format_amount(b.posted, b.key.currency),
+            "version": b.version,
+        }
+        for b in _run(lambda s: service.all_balances(s, merchant_id))
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    if not rows:
+        typer.echo("no accounts")
+        return
+    typer.echo(f"{'account':<80} {'available':>18} {'pending':>16} {'posted':>18}")
+    for row in rows:
+        typer.echo(
+            f"{row['account']:<80} {row['available']:>18} {row['pending']:>16} {row['posted']:>18}"
+        )
+
+
+@app.command("verify")
+def verify_command() -> None:
+    """Recompute every balance from its entries and check every invariant."""
+    findings = _run(verify)
+    for finding in findings:
+        typer.echo(str(finding))
+    if findings:
+        typer.echo(f"ledger verify: {len(findings)} problem(s) found", err=True)
+        raise typer.Exit(code=2)
+    typer.echo("ledger verify: all balances match their entries; every check passed")
+
+
+@fees_app.command("set")
+def fees_set(
+    provider: ProviderOpt,
+    method: Annotated[str, typer.Option("--method", help="e.g. va, qris, disbursement")],
+    flat: Annotated[str, typer.Option("--flat", help='Flat fee, e.g. "2500.00"')] = "0",
+    bps: Annotated[int, typer.Option("--bps", help="Percent in basis points (70 = 0.70%)")] = 0,
+    currency: CurrencyOpt = DEFAULT_CURRENCY,
+) -> None:
+    """Set the fee for (provider, method): flat + percent, percent rounded half-up."""
+    try:
+        flat_minor = parse_amount(flat, currency, positive=False)
+    except AmountError as exc:
+        _fail(f"--flat {exc}")
+    try:
+        fee = _run(lambda s: fees.set_fee(s, provider, method, flat=flat_minor, percent_bps=bps))
+    except FeeScheduleError as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(_fee_json(fee, currency)))
+
+
+@fees_app.command("list")
+def fees_list(as_json: JsonOpt = False, currency: CurrencyOpt = DEFAULT_CURRENCY) -> None:
+    """The whole fee schedule."""
+    rows = [_fee_json(fee, currency) for fee in _run(fees.list_fees)]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    if not rows:
+        typer.echo("no fees set (every method is free)")
+    for row in rows:
+        typer.echo(
+            f"{row['provider']:<10} {row['method']:<14} flat {row['flat']:>12}  "
+            f"+ {row['percentBps']} bp (half-up)"
+        )
+
+
+def _fee_json(fee: fees.Fee, currency: str) -> dict[str, Any]:
+    return {
+        "provider": fee.provider,
+        "method": fee.method,
+        "flat": format_amount(fee.flat, currency),
+        "percentBps": fee.percent_bps,
+    }
