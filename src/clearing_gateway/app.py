@@ -14,7 +14,10 @@ from clearing_gateway.api.middleware import MerchantApiMiddleware
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.config import Settings, get_settings
 from clearing_gateway.db import create_engine, create_sessionmaker
+from clearing_gateway.deposits.endpoints import router as deposits_router
+from clearing_gateway.handlers import load_callback_handlers
 from clearing_gateway.health.endpoints import router as health_router
+from clearing_gateway.instruments.endpoints import router as instruments_router
 from clearing_gateway.jobs.worker import Worker, load_task_modules
 from clearing_gateway.kit.logging import configure_logging
 from clearing_gateway.ledger.endpoints import router as ledger_router
@@ -22,6 +25,7 @@ from clearing_gateway.merchants.crypto import load_key
 from clearing_gateway.providers.endpoints import router as provider_callbacks_router
 from clearing_gateway.providers.hub import build_providers
 from clearing_gateway.providers.sandboxes import build_sandboxes, mount_sandboxes
+from clearing_gateway.simulator.endpoints import router as simulator_router
 from clearing_gateway.users.endpoints import router as users_router
 from clearing_gateway.webhooks.endpoints import router as webhooks_router
 
@@ -58,6 +62,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     configure_logging(settings.log_level, json=settings.log_json)
     load_key(settings)  # fail at start-up, not on the first request, if the key is missing
     runtime = runtime or build_runtime(settings)
+    load_callback_handlers()
     if runtime.providers is None:
         runtime.providers = build_providers(runtime.settings)
     sandboxes = None if settings.is_production else build_sandboxes(runtime.providers.config)
@@ -86,11 +91,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(users_router)
+    app.include_router(instruments_router)
+    app.include_router(deposits_router)
     app.include_router(webhooks_router)
     app.include_router(provider_callbacks_router)
     if sandboxes is not None:
         app.state.sandboxes = sandboxes
         mount_sandboxes(app, sandboxes)
+        app.include_router(simulator_router)
     app.include_router(ledger_router)
 
     app.add_middleware(MerchantApiMiddleware, runtime=runtime)

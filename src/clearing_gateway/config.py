@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     api_key_rotation_overlap_hours: int = 24
     idempotency_retention_hours: int = 48
 
+    # Virtual accounts: open-amount VAs accept payments within [min, max] (minor units;
+    # max 0 = no maximum) until they expire.
+    va_validity_days: int = 3650
+    va_min_amount: int = 1_000_000  # IDR 10,000.00
+    va_max_amount: int = 0
+    # How long the payment simulator waits for the sandbox's callback to become a deposit.
+    simulator_wait_seconds: float = 10.0
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -25,6 +25,9 @@ from clearing_gateway.merchants.auth import SignedRequest, authenticate, client_
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 API_PREFIX = "/v1/"
+# The seed documents the simulator without authentication (sandbox only): credentials are
+# optional there, and verified when given.
+OPTIONAL_AUTH_PREFIX = "/v1/simulator/"
 log = get_logger("gateway.api")
 
 
@@ -80,13 +83,22 @@ class MerchantApiMiddleware:
         async with self.runtime.sessionmaker() as session:
             response: _HeldResponse | None = None
             try:
-                merchant = await authenticate(session, self.runtime.settings, signed)
+                anonymous = (
+                    not self.runtime.settings.is_production
+                    and scope["path"].startswith(OPTIONAL_AUTH_PREFIX)
+                    and "x-api-key" not in headers
+                )
+                merchant = (
+                    None
+                    if anonymous
+                    else await authenticate(session, self.runtime.settings, signed)
+                )
                 state["db"] = session
                 state["merchant"] = merchant
                 state["raw_body"] = raw
                 state["merchant_request_id"] = request_id
 
-                if request_id is not None:
+                if request_id is not None and merchant is not None:
                     stored = await idempotency.claim(
                         session,
                         merchant_id=merchant.id,
@@ -104,7 +116,7 @@ class MerchantApiMiddleware:
 
                 response = await _run_held(self.app, scope, raw, receive)
                 if response.status < 400:
-                    if request_id is not None:
+                    if request_id is not None and merchant is not None:
                         await idempotency.store(
                             session,
                             merchant_id=merchant.id,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearing_gateway.deposits.models import Deposit
+from clearing_gateway.deposits.models import Deposit, PaymentException
 from clearing_gateway.kit.listing import TransactionFilters
 from clearing_gateway.kit.repository import transaction_page
 
@@ -31,3 +31,18 @@ class DepositRepository:
         self, merchant_id: uuid.UUID, filters: TransactionFilters
     ) -> tuple[Sequence[Deposit], int]:
         return await transaction_page(self.session, Deposit, merchant_id, filters)
+
+    async def add(self, deposit: Deposit) -> Deposit:
+        self.session.add(deposit)
+        await self.session.flush()
+        return deposit
+
+    async def add_exception(self, exception: PaymentException) -> None:
+        self.session.add(exception)
+        await self.session.flush()
+
+    async def exceptions(self, *, unresolved_only: bool = True) -> Sequence[PaymentException]:
+        statement = select(PaymentException).order_by(PaymentException.created_at)
+        if unresolved_only:
+            statement = statement.where(PaymentException.resolved_at.is_(None))
+        return (await self.session.scalars(statement)).all()

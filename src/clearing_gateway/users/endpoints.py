@@ -64,11 +64,3 @@ async def delete_user(
 ) -> Response:
     await service.delete_user(session, merchant.id, userId)
     return EnvelopeResponse(reason="User deleted successfully", request_id=body.requestId)
-
-
-@router.get("/{userId}/virtual-accounts", summary="List User Virtual Accounts")
-async def list_user_virtual_accounts(
-    userId: UserIdPath, session: SessionDep, merchant: MerchantDep
-) -> Response:
-    await service.get_active_user(session, merchant.id, userId)
-    return EnvelopeResponse([])

@@ -373,7 +373,13 @@ class TopremitSandbox:
                 raise SnapError(400, "4002501", "Invalid Field Format [amount]") from None
             if va.amount is not None and amount != va.amount:
                 raise SnapError(404, "4042513", "Invalid Amount")
-        va.status, va.paid_amount, va.paid_at = "PAID", amount, utcnow()
+        if va.amount is None:
+            # An open-amount VA stays open: every payment is a new payment with its own id.
+            if va.paid_at is not None:
+                va.payment_id = "VP" + secrets.token_hex(8).upper()
+        else:
+            va.status = "PAID"
+        va.paid_amount, va.paid_at = amount, utcnow()
         va.payer_name = payer_name or va.name
         self._send_va_callback(va)
         return va

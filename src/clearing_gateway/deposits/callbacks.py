@@ -1,0 +1,19 @@
+"""Wires provider payment notifications to the deposits domain (imported by handlers.py)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearing_gateway.deposits.service import apply_payment
+from clearing_gateway.providers.callbacks import register_handler
+from clearing_gateway.providers.events import PaymentReceived
+from clearing_gateway.providers.models import ProviderCallback
+
+
+async def on_payment_received(
+    session: AsyncSession, event: PaymentReceived, row: ProviderCallback
+) -> None:
+    await apply_payment(session, event, row)
+
+
+register_handler(PaymentReceived, on_payment_received)

@@ -1,0 +1,191 @@
+"""Virtual accounts: issued by the provider the registry picks for the bank, with fallback.
+
+Creation is synchronous (seed v1.0.1): the provider is called inside the request and the
+VA row is written in the same transaction as the idempotency record. A provider that fails
+outright (refused the connection, or rejected the request) is skipped for the next one in
+`VA_PROVIDER_ORDER`; an unknown outcome (timeout, 5xx, garbage) stops the attempt — the VA
+may exist at that provider, and creating a second one elsewhere would leave the merchant
+with two numbers for one request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.instruments.models import VirtualAccount, VirtualAccountStatus
+from clearing_gateway.instruments.repository import VirtualAccountRepository
+from clearing_gateway.instruments.schemas import (
+    CreateVirtualAccountRequest,
+    UpdateVirtualAccountRequest,
+)
+from clearing_gateway.kit.clock import utcnow
+from clearing_gateway.kit.errors import ErrorCode, GatewayError, not_found, validation_error
+from clearing_gateway.kit.ids import new_id
+from clearing_gateway.kit.logging import get_logger
+from clearing_gateway.providers.banks import UnknownBank, normalise_bank_code
+from clearing_gateway.providers.base import VirtualAccountRequest
+from clearing_gateway.providers.errors import (
+    ProviderOutcomeUnknown,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+from clearing_gateway.users.service import get_active_user
+
+log = get_logger("gateway.instruments")
+
+
+def supported_bank(runtime: Runtime, field: str, code: str) -> str:
+    """The BI code for `code` ("014" or "BCA") if some provider issues VAs for it."""
+    assert runtime.providers is not None
+    try:
+        bank = normalise_bank_code(code)
+    except UnknownBank:
+        bank = ""
+    if not bank or not runtime.providers.registry.virtual_account_providers(bank):
+        supported = ", ".join(sorted(runtime.providers.registry.supported_va_banks()))
+        raise GatewayError(
+            422, ErrorCode.UNSUPPORTED_BANK, f"{field}: {code!r} is not supported ({supported})"
+        )
+    return bank
+
+
+def _customer_no() -> str:
+    # SNAP customerNo: digits only; unique enough per provider, and the (provider, bank,
+    # number) unique key is the backstop.
+    return str(secrets.randbelow(9 * 10**11) + 10**11)
+
+
+async def create_virtual_account(
+    session: AsyncSession,
+    runtime: Runtime,
+    merchant_id: uuid.UUID,
+    request: CreateVirtualAccountRequest,
+) -> VirtualAccount:
+    assert runtime.providers is not None
+    user = await get_active_user(session, merchant_id, request.userId)
+    bank = supported_bank(runtime, "bankCode", request.bankCode)
+    settings = runtime.settings
+    instrument_id = new_id()
+    expires_at = utcnow() + dt.timedelta(days=settings.va_validity_days)
+    failures: list[str] = []
+    for provider in runtime.providers.registry.virtual_account_providers(bank):
+        connector = runtime.providers.connector(provider)
+        create = getattr(connector, "create_virtual_account", None)
+        if create is None:
+            continue
+        try:
+            issued = await create(
+                VirtualAccountRequest(
+                    reference=str(instrument_id),
+                    bank_code=bank,
+                    customer_no=_customer_no(),
+                    name=user.kyc_name,
+                    amount=None,
+                    currency="IDR",
+                    expires_at=expires_at,
+                    description=f"deposit account of {user.user_id}",
+                )
+            )
+        except (ProviderUnavailable, ProviderRejected) as error:
+            log.warning("va.provider_failed", provider=provider, error=str(error))
+            failures.append(f"{provider}: {error}")
+            continue
+        except ProviderOutcomeUnknown as error:
+            log.warning("va.provider_unknown", provider=provider, error=str(error))
+            raise GatewayError(
+                503,
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                f"bankCode: {provider} did not answer clearly; retry with the same requestId",
+            ) from None
+        now = utcnow()
+        return await VirtualAccountRepository(session).add(
+            VirtualAccount(
+                id=instrument_id,
+                merchant_id=merchant_id,
+                user_pk=user.id,
+                user_ref=user.user_id,
+                kind="va",
+                provider=provider,
+                bank_code=bank,
+                virtual_account_no=issued.virtual_account_no,
+                virtual_account_name=user.kyc_name,
+                provider_reference=issued.reference,
+                customer_no=issued.customer_no,
+                currency=issued.currency or "IDR",
+                min_amount=settings.va_min_amount,
+                max_amount=settings.va_max_amount,
+                status=VirtualAccountStatus.ACTIVE,
+                expired_date=issued.expires_at or expires_at,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    raise GatewayError(
+        503,
+        ErrorCode.PROVIDER_UNAVAILABLE,
+        "bankCode: no provider could issue the virtual account (" + "; ".join(failures) + ")",
+    )
+
+
+async def get_virtual_account(
+    session: AsyncSession, merchant_id: uuid.UUID, instrument_id: uuid.UUID
+) -> VirtualAccount:
+    account = await VirtualAccountRepository(session).get(merchant_id, instrument_id)
+    if account is None:
+        raise not_found(f"paymentInstrumentId {instrument_id}")
+    return effective_status(account)
+
+
+def effective_status(account: VirtualAccount) -> VirtualAccount:
+    """An ACTIVE VA past its expiry is EXPIRED (stored lazily, on the next write)."""
+    if (
+        account.status == VirtualAccountStatus.ACTIVE
+        and account.expired_date is not None
+        and account.expired_date <= utcnow()
+    ):
+        account.status = VirtualAccountStatus.EXPIRED
+    return account
+
+
+async def update_virtual_account(
+    session: AsyncSession,
+    merchant_id: uuid.UUID,
+    instrument_id: uuid.UUID,
+    request: UpdateVirtualAccountRequest,
+) -> VirtualAccount:
+    account = await get_virtual_account(session, merchant_id, instrument_id)
+    if account.status != VirtualAccountStatus.ACTIVE:
+        raise GatewayError(
+            409, ErrorCode.CONFLICT, f"paymentInstrumentId: the virtual account is {account.status}"
+        )
+    given = request.model_fields_set
+    if "virtualAccountName" in given:
+        if request.virtualAccountName is None:
+            raise validation_error("virtualAccountName", "must not be null")
+        account.virtual_account_name = request.virtualAccountName
+    if "expiredDate" in given:
+        expires = request.expiredDate
+        if expires is None:
+            raise validation_error("expiredDate", "must not be null")
+        if expires.tzinfo is None:
+            raise validation_error("expiredDate", "must include a time zone offset (e.g. Z)")
+        if expires <= utcnow():
+            raise validation_error("expiredDate", "must be in the future")
+        account.expired_date = expires.astimezone(dt.UTC)
+    account.updated_at = utcnow()
+    await session.flush()
+    return account
+
+
+async def list_user_virtual_accounts(
+    session: AsyncSession, merchant_id: uuid.UUID, user_id: str
+) -> Sequence[VirtualAccount]:
+    await get_active_user(session, merchant_id, user_id)
+    accounts = await VirtualAccountRepository(session).for_user(merchant_id, user_id)
+    return [effective_status(a) for a in accounts]

@@ -1,0 +1,1 @@
+"""The payment simulator (sandbox environment only)."""
