@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.config import get_settings
 from clearing_gateway.db import create_engine, create_sessionmaker, unit_of_work
+from clearing_gateway.deposits.cli import app as deposits_app
 from clearing_gateway.jobs.cli import worker
 from clearing_gateway.ledger.cli import app as ledger_app
 from clearing_gateway.merchants.repository import MerchantRepository
@@ -30,6 +31,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.command("worker")(worker)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(deposits_app, name="deposits")
 
 
 def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:

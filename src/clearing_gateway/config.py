@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     va_validity_days: int = 3650
     va_min_amount: int = 1_000_000  # IDR 10,000.00
     va_max_amount: int = 0
+    # Fixed-amount instruments (QRIS, cash-in payment requests) expire after this.
+    qris_validity_minutes: int = 30
     # How long the payment simulator waits for the sandbox's callback to become a deposit.
     simulator_wait_seconds: float = 10.0
 

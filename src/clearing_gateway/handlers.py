@@ -1,12 +1,14 @@
-"""Every domain's provider-callback handlers; importing a module registers its handlers."""
+"""Every domain's provider-callback handlers, registered on the process-wide registry."""
 
 from __future__ import annotations
 
-import importlib
+from clearing_gateway.deposits import callbacks as deposits_callbacks
+from clearing_gateway.providers.callbacks import CallbackHandlers, handlers
 
-CALLBACK_MODULES = ("clearing_gateway.deposits.callbacks",)
+DOMAINS = (deposits_callbacks,)
 
 
-def load_callback_handlers() -> None:
-    for module in CALLBACK_MODULES:
-        importlib.import_module(module)
+def load_callback_handlers(registry: CallbackHandlers = handlers) -> None:
+    """(Re-)register each domain's handlers; safe to call once per app."""
+    for domain in DOMAINS:
+        domain.register(registry)

@@ -35,12 +35,12 @@ async def test_payment_request_paid_and_webhook_confirmed(
     )
     rows = await settled_inbox(runtime, "finan", 1)
     assert (rows[0].status, rows[0].event_key) == (
-        "verified",
+        "applied",
         f"payment:{created.provider_payment_id}",
     )
     await gateway.control("finan", "callbacks/resend-last")
     rows = await settled_inbox(runtime, "finan", 2)
-    assert [r.status for r in rows] == ["verified", "duplicate"]
+    assert [r.status for r in rows] == ["applied", "duplicate"]
 
 
 async def test_payout_with_otp_settles(

@@ -95,7 +95,8 @@ async def test_qris_create_pay_and_query(
     assert paid.amount == 5_000_00
     rows = await settled_inbox(runtime, "topremit", 1)
     assert [(r.channel, r.status, r.event_key) for r in rows] == [
-        ("qris", "verified", f"qris:{qris.provider_reference}")
+        # applied: the deposits domain recorded it (an instrument it never issued)
+        ("qris", "applied", f"qris:{qris.provider_reference}")
     ]
 
 
@@ -295,7 +296,7 @@ async def test_forged_and_stale_callbacks_are_rejected_and_kept(
     assert forged.json()["responseCode"] == "4012500"
     assert (genuine.status_code, genuine.content) == (200, b"{}")
     rows = await inbox(runtime, "topremit")
-    assert [r.status for r in rows] == ["rejected"] * 4 + ["verified"]
+    assert [r.status for r in rows] == ["rejected"] * 4 + ["applied"]
     assert "X-SIGNATURE" in (rows[0].error or "")
     assert "window" in (rows[1].error or "")
     assert "X-PARTNER-ID" in (rows[2].error or "")

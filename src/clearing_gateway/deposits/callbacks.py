@@ -1,11 +1,11 @@
-"""Wires provider payment notifications to the deposits domain (imported by handlers.py)."""
+"""Wires provider payment notifications to the deposits domain (see handlers.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.deposits.service import apply_payment
-from clearing_gateway.providers.callbacks import register_handler
+from clearing_gateway.providers.callbacks import CallbackHandlers
 from clearing_gateway.providers.events import PaymentReceived
 from clearing_gateway.providers.models import ProviderCallback
 
@@ -16,4 +16,5 @@ async def on_payment_received(
     await apply_payment(session, event, row)
 
 
-register_handler(PaymentReceived, on_payment_received)
+def register(registry: CallbackHandlers) -> None:
+    registry.register(PaymentReceived, on_payment_received)

@@ -133,6 +133,9 @@ async def apply_payment(
             )
         )
     else:
+        if account.kind != "va":
+            account.status = VirtualAccountStatus.PAID  # single use
+            account.updated_at = utcnow()
         await ledger.post(
             session,
             f"deposit:{event.provider}:{event.provider_payment_id}",

@@ -9,6 +9,7 @@ from clearing_gateway.api.deps import MerchantDep, RuntimeDep, SessionDep
 from clearing_gateway.instruments import service
 from clearing_gateway.instruments.discovery import payment_instruments
 from clearing_gateway.instruments.schemas import (
+    CreateFixedAmountRequest,
     CreateVirtualAccountRequest,
     UpdateVirtualAccountRequest,
     VirtualAccountOut,
@@ -33,6 +34,32 @@ async def create_virtual_account(
     runtime: RuntimeDep,
 ) -> Response:
     account = await service.create_virtual_account(session, runtime, merchant.id, body)
+    return EnvelopeResponse(virtual_account_out(account), request_id=body.requestId)
+
+
+@router.post(
+    "/v1/qris",
+    tags=["Payment Instruments"],
+    responses=documented(VirtualAccountOut),
+    summary="Create QRIS (gateway extension)",
+)
+async def create_qris(
+    body: CreateFixedAmountRequest, session: SessionDep, merchant: MerchantDep, runtime: RuntimeDep
+) -> Response:
+    account = await service.create_qris(session, runtime, merchant.id, body)
+    return EnvelopeResponse(virtual_account_out(account), request_id=body.requestId)
+
+
+@router.post(
+    "/v1/cash-in",
+    tags=["Payment Instruments"],
+    responses=documented(VirtualAccountOut),
+    summary="Create cash-in payment request (gateway extension)",
+)
+async def create_cash_in(
+    body: CreateFixedAmountRequest, session: SessionDep, merchant: MerchantDep, runtime: RuntimeDep
+) -> Response:
+    account = await service.create_cash_in(session, runtime, merchant.id, body)
     return EnvelopeResponse(virtual_account_out(account), request_id=body.requestId)
 
 

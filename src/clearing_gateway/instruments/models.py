@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clearing_gateway.db import Amount, Base, UtcDateTime
@@ -14,12 +14,14 @@ from clearing_gateway.kit.ids import new_id
 
 class VirtualAccountStatus(StrEnum):
     ACTIVE = "ACTIVE"
+    PAID = "PAID"  # a fixed-amount instrument (QRIS, cash-in) after its one payment
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
 
 
 class VirtualAccount(Base):
-    """A VA (or QRIS code) issued by a provider for one merchant user."""
+    """A payment instrument issued by a provider for one merchant user: a bank VA
+    (open amount, reusable), a QRIS code or a cash-in payment request (fixed amount)."""
 
     __tablename__ = "virtual_accounts"
     __table_args__ = (
@@ -44,6 +46,9 @@ class VirtualAccount(Base):
     currency: Mapped[str] = mapped_column(String(3), default="IDR")
     min_amount: Mapped[int] = mapped_column(Amount, default=0)
     max_amount: Mapped[int] = mapped_column(Amount, default=0)  # 0: no maximum
+    # QRIS payload / Finan payment page, for instruments that are not bank VAs.
+    qr_content: Mapped[str | None] = mapped_column(Text, nullable=True)
+    payment_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default=VirtualAccountStatus.ACTIVE)
     expired_date: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

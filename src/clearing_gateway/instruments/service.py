@@ -21,6 +21,7 @@ from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.instruments.models import VirtualAccount, VirtualAccountStatus
 from clearing_gateway.instruments.repository import VirtualAccountRepository
 from clearing_gateway.instruments.schemas import (
+    CreateFixedAmountRequest,
     CreateVirtualAccountRequest,
     UpdateVirtualAccountRequest,
 )
@@ -28,13 +29,15 @@ from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.errors import ErrorCode, GatewayError, not_found, validation_error
 from clearing_gateway.kit.ids import new_id
 from clearing_gateway.kit.logging import get_logger
+from clearing_gateway.kit.money import AmountError, parse_amount
 from clearing_gateway.providers.banks import UnknownBank, normalise_bank_code
-from clearing_gateway.providers.base import VirtualAccountRequest
+from clearing_gateway.providers.base import PaymentRequest, QrisRequest, VirtualAccountRequest
 from clearing_gateway.providers.errors import (
     ProviderOutcomeUnknown,
     ProviderRejected,
     ProviderUnavailable,
 )
+from clearing_gateway.users.models import User
 from clearing_gateway.users.service import get_active_user
 
 log = get_logger("gateway.instruments")
@@ -189,3 +192,166 @@ async def list_user_virtual_accounts(
     await get_active_user(session, merchant_id, user_id)
     accounts = await VirtualAccountRepository(session).for_user(merchant_id, user_id)
     return [effective_status(a) for a in accounts]
+
+
+async def _fixed_amount_instrument(
+    session: AsyncSession,
+    merchant_id: uuid.UUID,
+    request: CreateFixedAmountRequest,
+) -> tuple[User, int]:
+    user = await get_active_user(session, merchant_id, request.userId)
+    try:
+        amount = parse_amount(request.amount, request.currency)
+    except AmountError as error:
+        raise validation_error("amount", str(error)) from None
+    return user, amount
+
+
+def _unavailable(what: str, failures: list[str]) -> GatewayError:
+    return GatewayError(
+        503,
+        ErrorCode.PROVIDER_UNAVAILABLE,
+        f"{what}: no provider could issue it (" + "; ".join(failures or ["none configured"]) + ")",
+    )
+
+
+async def create_qris(
+    session: AsyncSession,
+    runtime: Runtime,
+    merchant_id: uuid.UUID,
+    request: CreateFixedAmountRequest,
+) -> VirtualAccount:
+    """A dynamic QRIS for one payment of exactly `amount` (paid → `qr_payment` event)."""
+    assert runtime.providers is not None
+    user, amount = await _fixed_amount_instrument(session, merchant_id, request)
+    instrument_id = new_id()
+    expires_at = utcnow() + dt.timedelta(minutes=runtime.settings.qris_validity_minutes)
+    failures: list[str] = []
+    for provider in runtime.providers.registry.qris_providers(request.currency):
+        connector = runtime.providers.connector(provider)
+        create = getattr(connector, "create_qris", None)
+        if create is None:
+            continue
+        try:
+            qris = await create(
+                QrisRequest(
+                    reference=str(instrument_id),
+                    amount=amount,
+                    currency=request.currency,
+                    expires_at=expires_at,
+                    description=f"payment of {user.user_id}",
+                )
+            )
+        except (ProviderUnavailable, ProviderRejected) as error:
+            failures.append(f"{provider}: {error}")
+            continue
+        except ProviderOutcomeUnknown:
+            raise GatewayError(
+                503, ErrorCode.PROVIDER_UNAVAILABLE, "amount: the provider did not answer clearly"
+            ) from None
+        return await _store_fixed(
+            session,
+            instrument_id,
+            user,
+            "qris",
+            provider,
+            "QRIS",
+            qris.provider_reference,
+            amount,
+            request.currency,
+            expires_at,
+            qr_content=qris.qr_content,
+        )
+    raise _unavailable("amount", failures)
+
+
+async def create_cash_in(
+    session: AsyncSession,
+    runtime: Runtime,
+    merchant_id: uuid.UUID,
+    request: CreateFixedAmountRequest,
+) -> VirtualAccount:
+    """A cash-in payment request (Finan) for one payment of `amount` (→ `va_payment`)."""
+    assert runtime.providers is not None
+    user, amount = await _fixed_amount_instrument(session, merchant_id, request)
+    instrument_id = new_id()
+    expires_at = utcnow() + dt.timedelta(minutes=runtime.settings.qris_validity_minutes)
+    failures: list[str] = []
+    for provider in runtime.providers.registry.cash_in_providers(request.currency):
+        connector = runtime.providers.connector(provider)
+        create = getattr(connector, "create_payment_request", None)
+        if create is None:
+            continue
+        try:
+            created = await create(
+                PaymentRequest(
+                    reference=str(instrument_id),
+                    amount=amount,
+                    currency=request.currency,
+                    customer_name=user.kyc_name,
+                    description=f"payment of {user.user_id}",
+                )
+            )
+        except (ProviderUnavailable, ProviderRejected) as error:
+            failures.append(f"{provider}: {error}")
+            continue
+        except ProviderOutcomeUnknown:
+            raise GatewayError(
+                503, ErrorCode.PROVIDER_UNAVAILABLE, "amount: the provider did not answer clearly"
+            ) from None
+        return await _store_fixed(
+            session,
+            instrument_id,
+            user,
+            "cashin",
+            provider,
+            "CASHIN",
+            created.provider_payment_id,
+            amount,
+            request.currency,
+            expires_at,
+            qr_content=created.qr_code,
+            payment_url=created.payment_url,
+        )
+    raise _unavailable("amount", failures)
+
+
+async def _store_fixed(
+    session: AsyncSession,
+    instrument_id: uuid.UUID,
+    user: User,
+    kind: str,
+    provider: str,
+    channel: str,
+    number: str,
+    amount: int,
+    currency: str,
+    expires_at: dt.datetime,
+    *,
+    qr_content: str | None = None,
+    payment_url: str | None = None,
+) -> VirtualAccount:
+    now = utcnow()
+    return await VirtualAccountRepository(session).add(
+        VirtualAccount(
+            id=instrument_id,
+            merchant_id=user.merchant_id,
+            user_pk=user.id,
+            user_ref=user.user_id,
+            kind=kind,
+            provider=provider,
+            bank_code=channel,
+            virtual_account_no=number,
+            virtual_account_name=user.kyc_name,
+            provider_reference=str(instrument_id),
+            currency=currency,
+            min_amount=amount,
+            max_amount=amount,
+            qr_content=qr_content,
+            payment_url=payment_url,
+            status=VirtualAccountStatus.ACTIVE,
+            expired_date=expires_at,
+            created_at=now,
+            updated_at=now,
+        )
+    )
