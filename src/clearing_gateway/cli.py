@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
@@ -79,6 +80,9 @@ def serve(
     """Run the HTTP API."""
     import uvicorn
 
+    # The sandboxes call back the gateway where it actually listens, unless told otherwise.
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{reachable}:{port}")
     settings = get_settings()
     typer.echo(
         f"CACI Clearing Gateway ({settings.gateway_env.value}) listening on http://{host}:{port}\n"
