@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import os
-import uuid
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.config import get_settings
-from clearing_gateway.db import create_engine, create_sessionmaker, unit_of_work
 from clearing_gateway.deposits.cli import app as deposits_app
 from clearing_gateway.jobs.cli import worker
+from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
 from clearing_gateway.ledger.cli import app as ledger_app
 from clearing_gateway.merchants.repository import MerchantRepository
 from clearing_gateway.merchants.service import MerchantError, MerchantService
@@ -33,33 +30,6 @@ app.command("worker")(worker)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(deposits_app, name="deposits")
-
-
-def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one committed transaction against DATABASE_URL."""
-
-    async def _main() -> T:
-        engine = create_engine(get_settings())
-        try:
-            async with unit_of_work(create_sessionmaker(engine)) as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(_main())
-
-
-def fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
-
-
-def parse_id(value: str, what: str = "merchant id") -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        fail(f"not a valid {what}: {value!r}")
-        raise
 
 
 @app.command()

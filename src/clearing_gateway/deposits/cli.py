@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.deposits.models import PaymentException
 from clearing_gateway.deposits.repository import DepositRepository
+from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
 from clearing_gateway.kit.clock import isoformat, utcnow
 from clearing_gateway.kit.money import format_amount
 
@@ -39,7 +40,6 @@ def exceptions(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
 ) -> None:
     """Payments the gateway received but did not credit (unknown, expired, out of limits)."""
-    from clearing_gateway.cli import run_in_transaction
 
     async def _list(session: AsyncSession) -> list[dict[str, object]]:
         rows = await DepositRepository(session).exceptions(unresolved_only=not show_all)
@@ -62,8 +62,6 @@ def resolve_exception(
     note: Annotated[str, typer.Option(help="What was done (refund, manual credit…)")],
 ) -> None:
     """Mark an uncredited payment as handled, with the operator's note."""
-    from clearing_gateway.cli import fail, parse_id, run_in_transaction
-
     target = parse_id(exception_id, "exception id")
 
     async def _resolve(session: AsyncSession) -> bool:

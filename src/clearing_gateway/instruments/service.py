@@ -14,6 +14,7 @@ import datetime as dt
 import secrets
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,6 +65,39 @@ def _customer_no() -> str:
     return str(secrets.randbelow(9 * 10**11) + 10**11)
 
 
+async def issue_with_fallback(
+    runtime: Runtime, providers: list[str], method: str, request: Any, field: str
+) -> tuple[str, Any]:
+    """Call `method(request)` on each provider in order until one issues the instrument.
+
+    Skips a provider that failed outright (unreachable, or a definitive rejection); stops
+    at an unknown outcome, where the instrument may exist at that provider.
+    """
+    assert runtime.providers is not None
+    failures: list[str] = []
+    for provider in providers:
+        create = getattr(runtime.providers.connector(provider), method, None)
+        if create is None:
+            continue
+        try:
+            return provider, await create(request)
+        except (ProviderUnavailable, ProviderRejected) as error:
+            log.warning("instrument.provider_failed", provider=provider, error=str(error))
+            failures.append(f"{provider}: {error}")
+        except ProviderOutcomeUnknown as error:
+            log.warning("instrument.provider_unknown", provider=provider, error=str(error))
+            raise GatewayError(
+                503,
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                f"{field}: {provider} did not answer clearly; retry with the same requestId",
+            ) from None
+    raise GatewayError(
+        503,
+        ErrorCode.PROVIDER_UNAVAILABLE,
+        f"{field}: no provider could issue it (" + "; ".join(failures or ["none configured"]) + ")",
+    )
+
+
 async def create_virtual_account(
     session: AsyncSession,
     runtime: Runtime,
@@ -76,63 +110,44 @@ async def create_virtual_account(
     settings = runtime.settings
     instrument_id = new_id()
     expires_at = utcnow() + dt.timedelta(days=settings.va_validity_days)
-    failures: list[str] = []
-    for provider in runtime.providers.registry.virtual_account_providers(bank):
-        connector = runtime.providers.connector(provider)
-        create = getattr(connector, "create_virtual_account", None)
-        if create is None:
-            continue
-        try:
-            issued = await create(
-                VirtualAccountRequest(
-                    reference=str(instrument_id),
-                    bank_code=bank,
-                    customer_no=_customer_no(),
-                    name=user.kyc_name,
-                    amount=None,
-                    currency="IDR",
-                    expires_at=expires_at,
-                    description=f"deposit account of {user.user_id}",
-                )
-            )
-        except (ProviderUnavailable, ProviderRejected) as error:
-            log.warning("va.provider_failed", provider=provider, error=str(error))
-            failures.append(f"{provider}: {error}")
-            continue
-        except ProviderOutcomeUnknown as error:
-            log.warning("va.provider_unknown", provider=provider, error=str(error))
-            raise GatewayError(
-                503,
-                ErrorCode.PROVIDER_UNAVAILABLE,
-                f"bankCode: {provider} did not answer clearly; retry with the same requestId",
-            ) from None
-        now = utcnow()
-        return await VirtualAccountRepository(session).add(
-            VirtualAccount(
-                id=instrument_id,
-                merchant_id=merchant_id,
-                user_pk=user.id,
-                user_ref=user.user_id,
-                kind="va",
-                provider=provider,
-                bank_code=bank,
-                virtual_account_no=issued.virtual_account_no,
-                virtual_account_name=user.kyc_name,
-                provider_reference=issued.reference,
-                customer_no=issued.customer_no,
-                currency=issued.currency or "IDR",
-                min_amount=settings.va_min_amount,
-                max_amount=settings.va_max_amount,
-                status=VirtualAccountStatus.ACTIVE,
-                expired_date=issued.expires_at or expires_at,
-                created_at=now,
-                updated_at=now,
-            )
+    provider, issued = await issue_with_fallback(
+        runtime,
+        runtime.providers.registry.virtual_account_providers(bank),
+        "create_virtual_account",
+        VirtualAccountRequest(
+            reference=str(instrument_id),
+            bank_code=bank,
+            customer_no=_customer_no(),
+            name=user.kyc_name,
+            amount=None,
+            currency="IDR",
+            expires_at=expires_at,
+            description=f"deposit account of {user.user_id}",
+        ),
+        "bankCode",
+    )
+    now = utcnow()
+    return await VirtualAccountRepository(session).add(
+        VirtualAccount(
+            id=instrument_id,
+            merchant_id=merchant_id,
+            user_pk=user.id,
+            user_ref=user.user_id,
+            kind="va",
+            provider=provider,
+            bank_code=bank,
+            virtual_account_no=issued.virtual_account_no,
+            virtual_account_name=user.kyc_name,
+            provider_reference=issued.reference,
+            customer_no=issued.customer_no,
+            currency=issued.currency or "IDR",
+            min_amount=settings.va_min_amount,
+            max_amount=settings.va_max_amount,
+            status=VirtualAccountStatus.ACTIVE,
+            expired_date=issued.expires_at or expires_at,
+            created_at=now,
+            updated_at=now,
         )
-    raise GatewayError(
-        503,
-        ErrorCode.PROVIDER_UNAVAILABLE,
-        "bankCode: no provider could issue the virtual account (" + "; ".join(failures) + ")",
     )
 
 
@@ -207,14 +222,6 @@ async def _fixed_amount_instrument(
     return user, amount
 
 
-def _unavailable(what: str, failures: list[str]) -> GatewayError:
-    return GatewayError(
-        503,
-        ErrorCode.PROVIDER_UNAVAILABLE,
-        f"{what}: no provider could issue it (" + "; ".join(failures or ["none configured"]) + ")",
-    )
-
-
 async def create_qris(
     session: AsyncSession,
     runtime: Runtime,
@@ -226,43 +233,32 @@ async def create_qris(
     user, amount = await _fixed_amount_instrument(session, merchant_id, request)
     instrument_id = new_id()
     expires_at = utcnow() + dt.timedelta(minutes=runtime.settings.qris_validity_minutes)
-    failures: list[str] = []
-    for provider in runtime.providers.registry.qris_providers(request.currency):
-        connector = runtime.providers.connector(provider)
-        create = getattr(connector, "create_qris", None)
-        if create is None:
-            continue
-        try:
-            qris = await create(
-                QrisRequest(
-                    reference=str(instrument_id),
-                    amount=amount,
-                    currency=request.currency,
-                    expires_at=expires_at,
-                    description=f"payment of {user.user_id}",
-                )
-            )
-        except (ProviderUnavailable, ProviderRejected) as error:
-            failures.append(f"{provider}: {error}")
-            continue
-        except ProviderOutcomeUnknown:
-            raise GatewayError(
-                503, ErrorCode.PROVIDER_UNAVAILABLE, "amount: the provider did not answer clearly"
-            ) from None
-        return await _store_fixed(
-            session,
-            instrument_id,
-            user,
-            "qris",
-            provider,
-            "QRIS",
-            qris.provider_reference,
-            amount,
-            request.currency,
-            expires_at,
-            qr_content=qris.qr_content,
-        )
-    raise _unavailable("amount", failures)
+    provider, qris = await issue_with_fallback(
+        runtime,
+        runtime.providers.registry.qris_providers(request.currency),
+        "create_qris",
+        QrisRequest(
+            reference=str(instrument_id),
+            amount=amount,
+            currency=request.currency,
+            expires_at=expires_at,
+            description=f"payment of {user.user_id}",
+        ),
+        "amount",
+    )
+    return await _store_fixed(
+        session,
+        instrument_id,
+        user,
+        "qris",
+        provider,
+        "QRIS",
+        qris.provider_reference,
+        amount,
+        request.currency,
+        expires_at,
+        qr_content=qris.qr_content,
+    )
 
 
 async def create_cash_in(
@@ -276,44 +272,33 @@ async def create_cash_in(
     user, amount = await _fixed_amount_instrument(session, merchant_id, request)
     instrument_id = new_id()
     expires_at = utcnow() + dt.timedelta(minutes=runtime.settings.qris_validity_minutes)
-    failures: list[str] = []
-    for provider in runtime.providers.registry.cash_in_providers(request.currency):
-        connector = runtime.providers.connector(provider)
-        create = getattr(connector, "create_payment_request", None)
-        if create is None:
-            continue
-        try:
-            created = await create(
-                PaymentRequest(
-                    reference=str(instrument_id),
-                    amount=amount,
-                    currency=request.currency,
-                    customer_name=user.kyc_name,
-                    description=f"payment of {user.user_id}",
-                )
-            )
-        except (ProviderUnavailable, ProviderRejected) as error:
-            failures.append(f"{provider}: {error}")
-            continue
-        except ProviderOutcomeUnknown:
-            raise GatewayError(
-                503, ErrorCode.PROVIDER_UNAVAILABLE, "amount: the provider did not answer clearly"
-            ) from None
-        return await _store_fixed(
-            session,
-            instrument_id,
-            user,
-            "cashin",
-            provider,
-            "CASHIN",
-            created.provider_payment_id,
-            amount,
-            request.currency,
-            expires_at,
-            qr_content=created.qr_code,
-            payment_url=created.payment_url,
-        )
-    raise _unavailable("amount", failures)
+    provider, created = await issue_with_fallback(
+        runtime,
+        runtime.providers.registry.cash_in_providers(request.currency),
+        "create_payment_request",
+        PaymentRequest(
+            reference=str(instrument_id),
+            amount=amount,
+            currency=request.currency,
+            customer_name=user.kyc_name,
+            description=f"payment of {user.user_id}",
+        ),
+        "amount",
+    )
+    return await _store_fixed(
+        session,
+        instrument_id,
+        user,
+        "cashin",
+        provider,
+        "CASHIN",
+        created.provider_payment_id,
+        amount,
+        request.currency,
+        expires_at,
+        qr_content=created.qr_code,
+        payment_url=created.payment_url,
+    )
 
 
 async def _store_fixed(

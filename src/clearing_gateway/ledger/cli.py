@@ -6,17 +6,14 @@ merchant's vaults; `verify` re-derives every balance from history.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearing_gateway.config import get_settings
-from clearing_gateway.db import create_engine, create_sessionmaker, unit_of_work
+from clearing_gateway.kit.cli import fail, run_in_transaction
 from clearing_gateway.kit.ids import new_id
 from clearing_gateway.kit.money import DEFAULT_CURRENCY, AmountError, format_amount, parse_amount
 from clearing_gateway.ledger import fees, service
@@ -43,44 +40,25 @@ CurrencyOpt = Annotated[str, typer.Option("--currency", help="ISO 4217 code")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON")]
 
 
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """One committed transaction against DATABASE_URL."""
-
-    async def _main() -> T:
-        engine = create_engine(get_settings())
-        try:
-            async with unit_of_work(create_sessionmaker(engine)) as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(_main())
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
-
-
 def _merchant(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        _fail(f"not a valid merchant id: {value!r}")
+        fail(f"not a valid merchant id: {value!r}")
 
 
 def _amount(value: str, currency: str) -> int:
     try:
         return parse_amount(value, currency)
     except AmountError as exc:
-        _fail(f"--amount {exc}")
+        fail(f"--amount {exc}")
 
 
 def _vault(merchant_id: uuid.UUID, provider: str, vault: str, currency: str) -> AccountKey:
     try:
         return AccountKey.vault(merchant_id, provider, vault, currency)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _post(transfer_id: str, posting: Posting, kind: str, note: str | None) -> dict[str, Any]:
@@ -105,9 +83,9 @@ def _post(transfer_id: str, posting: Posting, kind: str, note: str | None) -> di
         }
 
     try:
-        return _run(work)
+        return run_in_transaction(work)
     except LedgerError as exc:
-        _fail(exc.reason)
+        fail(exc.reason)
 
 
 @app.command("top-up")
@@ -144,7 +122,7 @@ def transfer(
     debit = _vault(merchant_id, provider, source, currency)
     credit = _vault(merchant_id, provider, target, currency)
     if debit == credit:
-        _fail("--from and --to must be different vaults")
+        fail("--from and --to must be different vaults")
     posting = Posting(debit, credit, _amount(amount, currency))
     result = _post(transfer_id or f"vault-transfer:{new_id()}", posting, "vault_transfer", note)
     typer.echo(json.dumps(result))
@@ -167,7 +145,7 @@ def balances(
             "posted": format_amount(b.posted, b.key.currency),
             "version": b.version,
         }
-        for b in _run(lambda s: service.all_balances(s, merchant_id))
+        for b in run_in_transaction(lambda s: service.all_balances(s, merchant_id))
     ]
     if as_json:
         typer.echo(json.dumps(rows))
@@ -185,7 +163,7 @@ def balances(
 @app.command("verify")
 def verify_command() -> None:
     """Recompute every balance from its entries and check every invariant."""
-    findings = _run(verify)
+    findings = run_in_transaction(verify)
     for finding in findings:
         typer.echo(str(finding))
     if findings:
@@ -206,18 +184,20 @@ def fees_set(
     try:
         flat_minor = parse_amount(flat, currency, positive=False)
     except AmountError as exc:
-        _fail(f"--flat {exc}")
+        fail(f"--flat {exc}")
     try:
-        fee = _run(lambda s: fees.set_fee(s, provider, method, flat=flat_minor, percent_bps=bps))
+        fee = run_in_transaction(
+            lambda s: fees.set_fee(s, provider, method, flat=flat_minor, percent_bps=bps)
+        )
     except FeeScheduleError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(json.dumps(_fee_json(fee, currency)))
 
 
 @fees_app.command("list")
 def fees_list(as_json: JsonOpt = False, currency: CurrencyOpt = DEFAULT_CURRENCY) -> None:
     """The whole fee schedule."""
-    rows = [_fee_json(fee, currency) for fee in _run(fees.list_fees)]
+    rows = [_fee_json(fee, currency) for fee in run_in_transaction(fees.list_fees)]
     if as_json:
         typer.echo(json.dumps(rows))
         return

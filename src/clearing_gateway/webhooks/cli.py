@@ -9,16 +9,10 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
 from clearing_gateway.webhooks import service
 
 app = typer.Typer(no_args_is_help=True, help="Merchant webhooks: delivery log, redelivery")
-
-
-# clearing_gateway.cli imports this module to register it: take its helpers lazily.
-def _root() -> Any:
-    from clearing_gateway import cli
-
-    return cli
 
 
 def _parse_since(value: str) -> dt.datetime:
@@ -29,7 +23,7 @@ def _parse_since(value: str) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        _root().fail(f"--since: not an ISO 8601 time or a duration like 6h: {value!r}")
+        fail(f"--since: not an ISO 8601 time or a duration like 6h: {value!r}")
         raise
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
@@ -43,7 +37,7 @@ def deliveries(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
 ) -> None:
     """List a merchant's delivery attempts, newest first."""
-    merchant_id = _root().parse_id(merchant)
+    merchant_id = parse_id(merchant)
 
     async def _list(session: AsyncSession) -> list[dict[str, Any]]:
         rows = await service.list_deliveries(
@@ -55,7 +49,7 @@ def deliveries(
         )
         return [service.delivery_out(row) for row in rows]
 
-    rows: list[dict[str, Any]] = _root().run_in_transaction(_list)
+    rows: list[dict[str, Any]] = run_in_transaction(_list)
     if as_json:
         typer.echo(json.dumps(rows))
         return
@@ -75,8 +69,8 @@ def redeliver(
 ) -> None:
     """Send again every notification that failed since T and never succeeded."""
     start = _parse_since(since)
-    merchant_id = _root().parse_id(merchant) if merchant else None
-    count = _root().run_in_transaction(
+    merchant_id = parse_id(merchant) if merchant else None
+    count = run_in_transaction(
         lambda session: service.redeliver_failed_since(session, start, merchant_id)
     )
     typer.echo(json.dumps({"scheduled": count, "since": start.isoformat()}))

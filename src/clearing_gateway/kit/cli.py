@@ -1,0 +1,42 @@
+"""Helpers every operator command uses: one transaction, a clear error, an id argument."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import NoReturn, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearing_gateway.config import get_settings
+from clearing_gateway.db import create_engine, create_sessionmaker, unit_of_work
+
+T = TypeVar("T")
+
+
+def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one committed transaction against DATABASE_URL."""
+
+    async def _main() -> T:
+        engine = create_engine(get_settings())
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_main())
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def parse_id(value: str, what: str = "merchant id") -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        fail(f"not a valid {what}: {value!r}")
