@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from clearing_gateway import __version__
+from clearing_gateway import __version__, handlers  # noqa: F401  (callback handlers)
 from clearing_gateway.api.context import RequestContextMiddleware, RequestMetrics
 from clearing_gateway.api.errors import install_error_handlers
 from clearing_gateway.api.middleware import MerchantApiMiddleware
@@ -24,6 +24,7 @@ from clearing_gateway.providers.hub import build_providers
 from clearing_gateway.providers.sandboxes import build_sandboxes, mount_sandboxes
 from clearing_gateway.users.endpoints import router as users_router
 from clearing_gateway.webhooks.endpoints import router as webhooks_router
+from clearing_gateway.withdrawals.endpoints import router as withdrawals_router
 
 API_TITLE = "CACI Clearing Gateway API"
 API_DESCRIPTION = (
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.sandboxes = sandboxes
         mount_sandboxes(app, sandboxes)
     app.include_router(ledger_router)
+    app.include_router(withdrawals_router)
 
     app.add_middleware(MerchantApiMiddleware, runtime=runtime)
     app.add_middleware(RequestContextMiddleware, metrics=RequestMetrics(runtime.registry))
