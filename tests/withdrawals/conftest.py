@@ -20,8 +20,11 @@ from clearing_gateway.kit.ids import new_id
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey, Posting
 from clearing_gateway.ledger.verify import verify
+from clearing_gateway.providers.callbacks import handlers
+from clearing_gateway.providers.events import DisbursementStatusChanged
 from clearing_gateway.providers.finpay.sandbox import FinpaySandbox
 from clearing_gateway.webhooks.models import WebhookEvent
+from clearing_gateway.withdrawals.callbacks import apply_disbursement_status
 from clearing_gateway.withdrawals.models import Withdrawal, WithdrawalStatusChange
 from tests.conftest import MerchantFixture
 from tests.providers.conftest import LiveGateway, eventually, gateway, live_socket
@@ -152,6 +155,8 @@ async def payouts(
     runtime: Runtime, gateway: LiveGateway, merchant: MerchantFixture
 ) -> AsyncIterator[Payouts]:
     jobs.load_task_modules()
+    # Other suites swap the process-wide callback handler out; make sure ours is in.
+    handlers.register(DisbursementStatusChanged, apply_disbursement_status)
     await gateway.control(
         "finpay", "accounts", {"bankCode": BANK, "accountNo": ACCOUNT_NO, "accountName": HOLDER}
     )
