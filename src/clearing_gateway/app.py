@@ -28,6 +28,7 @@ from clearing_gateway.providers.sandboxes import build_sandboxes, mount_sandboxe
 from clearing_gateway.simulator.endpoints import router as simulator_router
 from clearing_gateway.users.endpoints import router as users_router
 from clearing_gateway.webhooks.endpoints import router as webhooks_router
+from clearing_gateway.withdrawals.endpoints import router as withdrawals_router
 
 API_TITLE = "CACI Clearing Gateway API"
 API_DESCRIPTION = (
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         mount_sandboxes(app, sandboxes)
         app.include_router(simulator_router)
     app.include_router(ledger_router)
+    app.include_router(withdrawals_router)
 
     app.add_middleware(MerchantApiMiddleware, runtime=runtime)
     app.add_middleware(RequestContextMiddleware, metrics=RequestMetrics(runtime.registry))

@@ -19,6 +19,7 @@ from clearing_gateway.merchants.repository import MerchantRepository
 from clearing_gateway.merchants.service import MerchantError, MerchantService
 from clearing_gateway.providers.cli import sandbox_app
 from clearing_gateway.webhooks.cli import app as webhooks_app
+from clearing_gateway.withdrawals.cli import app as withdrawals_app
 
 T = TypeVar("T")
 
@@ -30,6 +31,7 @@ app.command("worker")(worker)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(deposits_app, name="deposits")
+app.add_typer(withdrawals_app, name="withdrawals")
 
 
 @app.command()

@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     webhook_log_retention_days: float = Field(default=30.0, gt=0)
     webhook_secret_rotation_overlap_hours: float = Field(default=24.0, ge=0)
 
+    # Withdrawals (withdrawals/, docs/withdrawals.md).
+    withdrawal_max_amount: str = "100000000.00"  # per transaction, decimal string
+    withdrawal_poll_after_seconds: float = Field(default=60.0, gt=0)
+    withdrawal_poll_max_interval_seconds: float = Field(default=3600.0, gt=0)
+    withdrawal_stuck_after_seconds: float = Field(default=86400.0, gt=0)
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from clearing_gateway.deposits import callbacks as deposits_callbacks
 from clearing_gateway.providers.callbacks import CallbackHandlers, handlers
+from clearing_gateway.withdrawals import callbacks as withdrawals_callbacks
 
-DOMAINS = (deposits_callbacks,)
+DOMAINS = (deposits_callbacks, withdrawals_callbacks)
 
 
 def load_callback_handlers(registry: CallbackHandlers = handlers) -> None:

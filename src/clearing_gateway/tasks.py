@@ -2,5 +2,6 @@
 
 from clearing_gateway.jobs import tasks as jobs_tasks
 from clearing_gateway.webhooks import tasks as webhooks_tasks
+from clearing_gateway.withdrawals import tasks as withdrawals_tasks
 
-__all__ = ["jobs_tasks", "webhooks_tasks"]
+__all__ = ["jobs_tasks", "webhooks_tasks", "withdrawals_tasks"]

@@ -15,12 +15,26 @@ from sqlalchemy import select
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.app import create_app
 from clearing_gateway.config import Settings
+from clearing_gateway.providers.callbacks import handlers
 from clearing_gateway.providers.hub import Providers, build_providers
 from clearing_gateway.providers.models import ProviderCallback
 from clearing_gateway.providers.sandboxes import Sandboxes
 from tests.support.live_server import LiveServer, bind_free_socket, socket_url
 
 T = TypeVar("T")
+
+
+@pytest.fixture(autouse=True)
+def pipeline_without_domain_handlers() -> Iterator[None]:
+    """These tests exercise the callback pipeline alone: the handlers domains register
+    at import time are set aside for the test and put back afterwards."""
+    saved = dict(handlers._handlers)
+    handlers._handlers.clear()
+    try:
+        yield
+    finally:
+        handlers._handlers.clear()
+        handlers._handlers.update(saved)
 
 
 @pytest.fixture

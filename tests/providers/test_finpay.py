@@ -80,7 +80,8 @@ async def test_held_then_failed_transfer(
     assert (await providers.finpay.check_status(request.reference)).provider_status_code == "03"
     await gateway.control("finpay", f"transfers/{request.reference}/fail")
     rows = await settled_inbox(runtime, "finpay", 1)
-    assert rows[0].status == "verified"
+    # genuine; ignored because no withdrawal of the gateway's has this reference
+    assert rows[0].status == "ignored"
     assert rows[0].event_type == "DisbursementStatusChanged"
     assert (
         await providers.finpay.check_status(request.reference)
@@ -144,11 +145,12 @@ async def test_forged_notifications_are_rejected_and_cannot_shadow_the_real_one(
     )
     assert signed.status_code == 200
     rows = await inbox(runtime, "finpay")
-    assert [r.status for r in rows] == ["rejected", "verified"]
+    assert [r.status for r in rows] == ["rejected", "ignored"]
     assert "signature" in (rows[0].error or "")
     await gateway.control("finpay", f"transfers/{request.reference}/settle")
     rows = await settled_inbox(runtime, "finpay", 3)
-    assert [r.status for r in rows][2] == "duplicate"  # same originalReferenceNo and status
+    # not "duplicate": an ignored event (no withdrawal has this reference) claims no key
+    assert [r.status for r in rows][2] == "ignored"
     unknown = {**fields, "originalPartnerReferenceNo": "not-ours", "originalReferenceNo": "X1"}
     not_found = await gateway.http.post(
         url, content=php_json_encode({**unknown, "signature": notification_signature(unknown, key)})

@@ -6,15 +6,37 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
-from clearing_gateway.api.deps import MerchantDep, SessionDep
+from clearing_gateway.api.deps import MerchantDep, RuntimeDep, SessionDep
 from clearing_gateway.kit.envelope import EnvelopeResponse
 from clearing_gateway.kit.errors import not_found
 from clearing_gateway.kit.listing import TransactionFilters, transaction_filters
 from clearing_gateway.kit.schemas import documented
+from clearing_gateway.withdrawals import service
 from clearing_gateway.withdrawals.repository import WithdrawalRepository
-from clearing_gateway.withdrawals.schemas import WithdrawalOut, WithdrawalPage, withdrawal_out
+from clearing_gateway.withdrawals.schemas import (
+    CreateWithdrawalRequest,
+    WithdrawalOut,
+    WithdrawalPage,
+    withdrawal_out,
+)
 
 router = APIRouter(prefix="/v1/withdrawals", tags=["Withdrawals"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses=documented(WithdrawalOut, 201),
+    summary="Create Withdrawal (Async)",
+)
+async def create_withdrawal(
+    body: CreateWithdrawalRequest, session: SessionDep, merchant: MerchantDep, runtime: RuntimeDep
+) -> Response:
+    assert runtime.providers is not None
+    withdrawal = await service.create_withdrawal(
+        session, runtime.settings, runtime.providers.registry, merchant.id, body
+    )
+    return EnvelopeResponse(withdrawal_out(withdrawal), code=201, request_id=body.requestId)
 
 
 @router.get("", responses=documented(WithdrawalPage), summary="List Withdrawals")

@@ -1,0 +1,48 @@
+"""Provider notifications about our transfers, already confirmed with the provider's
+Check Status by the callback pipeline before they reach this handler."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearing_gateway.providers.callbacks import CallbackHandlers
+from clearing_gateway.providers.errors import CallbackIgnored
+from clearing_gateway.providers.events import DisbursementStatus, DisbursementStatusChanged
+from clearing_gateway.providers.models import ProviderCallback
+from clearing_gateway.withdrawals import service
+from clearing_gateway.withdrawals.repository import WithdrawalRepository
+
+
+async def apply_disbursement_status(
+    session: AsyncSession, event: DisbursementStatusChanged, _row: ProviderCallback
+) -> None:
+    repository = WithdrawalRepository(session)
+    found = await repository.by_reference(event.reference)
+    if found is None or found.provider != event.provider:
+        raise CallbackIgnored(f"no withdrawal with reference {event.reference!r}")
+    withdrawal = await repository.get_for_update(found.id)
+    assert withdrawal is not None
+    if event.status is DisbursementStatus.NOT_FOUND:
+        raise CallbackIgnored("the provider does not know this transfer")
+    flagged = withdrawal.stuck_since
+    changed = await service.apply_provider_outcome(
+        session,
+        withdrawal,
+        service.ProviderOutcome(
+            status=event.status,
+            code=event.provider_status_code,
+            message=event.message,
+            provider_transaction_id=event.provider_reference,
+        ),
+        source=service.Source.CALLBACK,
+    )
+    if not changed and withdrawal.stuck_since == flagged:
+        # Late, repeated or out of order: statuses only move forward.
+        raise CallbackIgnored(
+            f"withdrawal is already {withdrawal.status}; "
+            f"{event.provider_status_code} changes nothing"
+        )
+
+
+def register(registry: CallbackHandlers) -> None:
+    registry.register(DisbursementStatusChanged, apply_disbursement_status)

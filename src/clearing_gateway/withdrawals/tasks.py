@@ -1,0 +1,28 @@
+"""Withdrawal jobs: submit one to its provider; reconcile the ones still in flight."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from clearing_gateway import jobs
+from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.withdrawals.reconciliation import reconcile
+from clearing_gateway.withdrawals.service import SUBMIT_JOB
+from clearing_gateway.withdrawals.submission import submit_withdrawal
+
+RECONCILE_JOB = "withdrawals.reconcile"
+
+
+@jobs.handler(SUBMIT_JOB, max_attempts=50)
+async def submit(runtime: Runtime, job: jobs.Job) -> None:
+    try:
+        withdrawal_id = uuid.UUID(str(job.payload["withdrawalId"]))
+    except (KeyError, ValueError):
+        raise jobs.GiveUp("payload has no valid withdrawalId") from None
+    await submit_withdrawal(runtime, withdrawal_id)
+
+
+@jobs.handler(RECONCILE_JOB, max_attempts=1, every=dt.timedelta(seconds=30))
+async def reconcile_withdrawals(runtime: Runtime, _job: jobs.Job) -> None:
+    await reconcile(runtime)
