@@ -1,10 +1,12 @@
 """The callback pipeline: store raw, verify, confirm, de-duplicate, hand to the domain.
 
-    1. store the raw request (own transaction, so even a forged callback is kept);
-    2. verify it (signature, timestamp, partner id, shape) → normalised event;
-    3. confirm it with the provider's read API where the provider's callbacks are not
+    1. store the raw request and verify it (signature, timestamp, partner id, shape) →
+       normalised event, in one transaction that commits the raw row whatever the verdict
+       (so even a forged callback is kept), with a forged, ignored or already-claimed
+       event marked as such in the same commit;
+    2. confirm it with the provider's read API where the provider's callbacks are not
        proof enough (Finpay, Finan) — outside any database transaction;
-    4. in one transaction: claim the event key among genuine callbacks, run the domain
+    3. in one transaction: claim the event key among genuine callbacks, run the domain
        handler registered for the event type, mark the row applied.
 
 Domains register handlers at import time:
@@ -67,29 +69,45 @@ async def process_callback(
     callback: RawCallback,
     registry: CallbackHandlers = handlers,
 ) -> CallbackReply:
+    # One transaction stores the raw request, the verdict of the (pure, in-memory)
+    # verification and, for a genuine event, whether its key is already claimed: a forged,
+    # ignored or duplicate callback costs a single commit, and the raw row is committed
+    # whatever verification says (an unexpected verification error is re-raised only
+    # after the commit, so even then the request is kept).
+    verdict: CallbackReply | None = None
+    failure: Exception | None = None
     async with unit_of_work(sessionmaker) as session:
-        row_id = (await InboxRepository(session).record(callback)).id
+        inbox = InboxRepository(session)
+        row_id = (await inbox.record(callback)).id
+        try:
+            event = adapter.verify(callback)
+        except CallbackIgnored as ignored:
+            await inbox.mark(row_id, CallbackStatus.IGNORED, error=ignored.reason)
+            verdict = adapter.accepted()
+        except CallbackRejected as error:
+            log.warning("callback.rejected", provider=callback.provider, reason=error.reason)
+            await inbox.mark(row_id, CallbackStatus.REJECTED, error=error.reason)
+            verdict = adapter.rejected(error)
+        except Exception as exc:
+            failure = exc
+        else:
+            event_type = type(event).__name__
+            if await inbox.is_claimed(callback.provider, event.event_key):
+                await inbox.mark(
+                    row_id,
+                    CallbackStatus.DUPLICATE,
+                    event_type=event_type,
+                    event_key=event.event_key,
+                )
+                verdict = adapter.accepted()
+    if failure is not None:
+        raise failure
+    if verdict is not None:
+        return verdict
 
     async def mark(status: str, **fields: Any) -> None:
         async with unit_of_work(sessionmaker) as session:
             await InboxRepository(session).mark(row_id, status, **fields)
-
-    try:
-        event = adapter.verify(callback)
-    except CallbackIgnored as ignored:
-        await mark(CallbackStatus.IGNORED, error=ignored.reason)
-        return adapter.accepted()
-    except CallbackRejected as error:
-        log.warning("callback.rejected", provider=callback.provider, reason=error.reason)
-        await mark(CallbackStatus.REJECTED, error=error.reason)
-        return adapter.rejected(error)
-
-    event_type = type(event).__name__
-    async with sessionmaker() as session:
-        already = await InboxRepository(session).is_claimed(callback.provider, event.event_key)
-    if already:
-        await mark(CallbackStatus.DUPLICATE, event_type=event_type, event_key=event.event_key)
-        return adapter.accepted()
 
     try:
         event = await adapter.confirm(event)
