@@ -155,6 +155,20 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         ids = await merchant_api.bulk_deposits(dsn, api_accounts[0].instrument_id, args.deposits)
         results["bulk_insert_seconds"] = round(time.monotonic() - started, 1)
         _log("bulk insert", {"deposits": args.deposits, "seconds": results["bulk_insert_seconds"]})
+        gateway.cli(
+            "ledger",
+            "top-up",
+            "--merchant",
+            api_merchant.merchant_id,
+            "--provider",
+            "finpay",
+            "--vault",
+            "withdrawal",
+            "--amount",
+            "1000000000.00",
+            "--note",
+            "benchmark funds",
+        )
         results["merchant_api"] = await merchant_api.run_endpoints(
             port=port,
             merchant=api_merchant,

@@ -71,7 +71,7 @@ def z(value: dt.datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-async def listing(merchant: MerchantFixture, **params: Any) -> Any:
+async def listing_response(merchant: MerchantFixture, **params: Any) -> Any:
     response = await merchant.client.get("/v1/deposits", params=params)
     return response
 
@@ -88,19 +88,19 @@ async def test_filters_and_order(runtime: Runtime, merchant: MerchantFixture) ->
             {"created": NOW - 100 * day, "user": "u1"},  # outside the default 90 days
         ],
     )
-    everything = (await listing(merchant)).json()["data"]
+    everything = (await listing_response(merchant)).json()["data"]
     assert everything["total"] == 3
     assert [t["transactionId"] for t in everything["transactions"]] == ids[:3]  # newest first
 
-    assert (await listing(merchant, status="FAILED")).json()["data"]["total"] == 1
-    assert (await listing(merchant, status="completed")).json()["data"]["total"] == 2
-    assert (await listing(merchant, userId="u1")).json()["data"]["total"] == 2
-    trx = await listing(merchant, trxDateTimeEnd=z(NOW - 5 * day))
+    assert (await listing_response(merchant, status="FAILED")).json()["data"]["total"] == 1
+    assert (await listing_response(merchant, status="completed")).json()["data"]["total"] == 2
+    assert (await listing_response(merchant, userId="u1")).json()["data"]["total"] == 2
+    trx = await listing_response(merchant, trxDateTimeEnd=z(NOW - 5 * day))
     assert [t["transactionId"] for t in trx.json()["data"]["transactions"]] == [ids[2]]
-    old = await listing(merchant, startDate=z(NOW - 120 * day), endDate=z(NOW - 50 * day))
+    old = await listing_response(merchant, startDate=z(NOW - 120 * day), endDate=z(NOW - 50 * day))
     assert [t["transactionId"] for t in old.json()["data"]["transactions"]] == [ids[3]]
 
-    page = (await listing(merchant, limit=1, offset=1)).json()["data"]
+    page = (await listing_response(merchant, limit=1, offset=1)).json()["data"]
     assert page["total"] == 3
     assert page["limit"] == 1
     assert [t["transactionId"] for t in page["transactions"]] == [ids[1]]
@@ -109,11 +109,27 @@ async def test_filters_and_order(runtime: Runtime, merchant: MerchantFixture) ->
     assert one.json()["data"]["transactionId"] == ids[0]
 
 
+async def test_total_is_capped(
+    runtime: Runtime, merchant: MerchantFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clearing_gateway.kit import listing
+
+    monkeypatch.setattr(listing, "COUNT_CAP", 2)
+    await seed(runtime, merchant, [{"created": NOW - dt.timedelta(minutes=n)} for n in range(3)])
+    page = (await listing_response(merchant)).json()["data"]
+    assert (page["total"], page["totalCapped"], len(page["transactions"])) == (2, True, 3)
+    narrow = (await listing_response(merchant, limit=1, offset=2)).json()["data"]
+    assert len(narrow["transactions"]) == 1
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    exact = (await listing_response(merchant)).json()["data"]
+    assert (exact["total"], exact["totalCapped"]) == (3, False)
+
+
 async def test_other_merchant_sees_nothing(
     runtime: Runtime, merchant: MerchantFixture, other_merchant: MerchantFixture
 ) -> None:
     (deposit_id,) = await seed(runtime, merchant, [{"created": NOW}])
-    assert (await listing(other_merchant)).json()["data"]["total"] == 0
+    assert (await listing_response(other_merchant)).json()["data"]["total"] == 0
     assert (await other_merchant.client.get(f"/v1/deposits/{deposit_id}")).status_code == 404
 
 
@@ -131,7 +147,7 @@ async def test_other_merchant_sees_nothing(
     ],
 )
 async def test_bad_filters(merchant: MerchantFixture, params: dict[str, Any], field: str) -> None:
-    response = await listing(merchant, **params)
+    response = await listing_response(merchant, **params)
     assert response.status_code == 422, response.text
     assert response.json()["reason"].startswith(field)
 

@@ -11,7 +11,7 @@ from clearing_gateway.deposits.repository import DepositRepository
 from clearing_gateway.deposits.schemas import DepositOut, DepositPage, deposit_out
 from clearing_gateway.kit.envelope import EnvelopeResponse
 from clearing_gateway.kit.errors import not_found
-from clearing_gateway.kit.listing import TransactionFilters, transaction_filters
+from clearing_gateway.kit.listing import TransactionFilters, page_document, transaction_filters
 from clearing_gateway.kit.schemas import documented
 
 router = APIRouter(prefix="/v1/deposits", tags=["Deposits"])
@@ -24,14 +24,7 @@ async def list_deposits(
     filters: Annotated[TransactionFilters, Depends(transaction_filters)],
 ) -> Response:
     rows, total = await DepositRepository(session).page(merchant.id, filters)
-    return EnvelopeResponse(
-        {
-            "total": total,
-            "limit": filters.limit,
-            "offset": filters.offset,
-            "transactions": [deposit_out(d) for d in rows],
-        }
-    )
+    return EnvelopeResponse(page_document(total, filters, [deposit_out(d) for d in rows]))
 
 
 @router.get("/{transactionId}", responses=documented(DepositOut), summary="Get Deposit")

@@ -29,6 +29,7 @@ class DepositOut(BaseModel):
 
 class DepositPage(BaseModel):
     total: int
+    totalCapped: bool
     limit: int
     offset: int
     transactions: list[DepositOut]

@@ -15,6 +15,21 @@ from clearing_gateway.kit.errors import validation_error
 MAX_RANGE = dt.timedelta(days=90)
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
+# Lists report an exact total up to this many matches, and `totalCapped: true` beyond.
+COUNT_CAP = 10_000
+
+
+def page_document(
+    total: int, filters: TransactionFilters, items: list[object]
+) -> dict[str, object]:
+    """The `data` of a transaction list: the seed collapses it; docs/deposits.md."""
+    return {
+        "total": min(total, COUNT_CAP),
+        "totalCapped": total > COUNT_CAP,
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "transactions": items,
+    }
 
 
 def parse_rfc3339(field: str, value: str | None) -> dt.datetime | None:

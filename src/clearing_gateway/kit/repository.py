@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearing_gateway.kit import listing
 from clearing_gateway.kit.listing import TransactionFilters
 
 Row = TypeVar("Row")
@@ -17,7 +18,9 @@ Row = TypeVar("Row")
 async def transaction_page(
     session: AsyncSession, model: type[Row], merchant_id: uuid.UUID, filters: TransactionFilters
 ) -> tuple[Sequence[Row], int]:
-    """One page (newest first) and the total count of a merchant's transactions.
+    """One page (newest first) and the count of a merchant's matching transactions, the
+    count stopping at COUNT_CAP + 1 (an exact count over millions of rows would cost more
+    than the page itself).
 
     `model` has merchant_id, created_at, id, status, user_ref and trx_date_time columns;
     the (merchant_id, created_at, id) index serves both the page and the count.
@@ -37,7 +40,9 @@ async def transaction_page(
     if filters.trx_to:
         statement = statement.where(table.trx_date_time <= filters.trx_to)
     total = await session.scalar(
-        select(func.count()).select_from(statement.with_only_columns(table.id).subquery())
+        select(func.count()).select_from(
+            statement.with_only_columns(table.id).limit(listing.COUNT_CAP + 1).subquery()
+        )
     )
     rows = await session.scalars(
         statement.order_by(table.created_at.desc(), table.id.desc())

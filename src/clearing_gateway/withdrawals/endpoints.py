@@ -9,7 +9,7 @@ from starlette.responses import Response
 from clearing_gateway.api.deps import MerchantDep, RuntimeDep, SessionDep
 from clearing_gateway.kit.envelope import EnvelopeResponse
 from clearing_gateway.kit.errors import not_found
-from clearing_gateway.kit.listing import TransactionFilters, transaction_filters
+from clearing_gateway.kit.listing import TransactionFilters, page_document, transaction_filters
 from clearing_gateway.kit.schemas import documented
 from clearing_gateway.withdrawals import service
 from clearing_gateway.withdrawals.repository import WithdrawalRepository
@@ -46,14 +46,7 @@ async def list_withdrawals(
     filters: Annotated[TransactionFilters, Depends(transaction_filters)],
 ) -> Response:
     rows, total = await WithdrawalRepository(session).page(merchant.id, filters)
-    return EnvelopeResponse(
-        {
-            "total": total,
-            "limit": filters.limit,
-            "offset": filters.offset,
-            "transactions": [withdrawal_out(w) for w in rows],
-        }
-    )
+    return EnvelopeResponse(page_document(total, filters, [withdrawal_out(w) for w in rows]))
 
 
 @router.get("/{transactionId}", responses=documented(WithdrawalOut), summary="Get Withdrawal")

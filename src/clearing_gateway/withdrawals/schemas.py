@@ -47,6 +47,7 @@ class WithdrawalOut(BaseModel):
 
 class WithdrawalPage(BaseModel):
     total: int
+    totalCapped: bool
     limit: int
     offset: int
     transactions: list[WithdrawalOut]
