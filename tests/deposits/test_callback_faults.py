@@ -4,8 +4,10 @@ concurrent), out of order, forged, and for an instrument the gateway does not kn
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from clearing_gateway.api.runtime import Runtime
@@ -13,7 +15,7 @@ from clearing_gateway.deposits.models import Deposit, PaymentException
 from clearing_gateway.providers.base import VirtualAccountRequest
 from clearing_gateway.providers.models import CallbackStatus
 from tests.deposits.conftest import Merchant, ledger_findings
-from tests.providers.conftest import LiveGateway, inbox, settled_inbox
+from tests.providers.conftest import LiveGateway, eventually, inbox, settled_inbox
 
 
 async def deposit_count(runtime: Runtime) -> int:
@@ -135,4 +137,48 @@ async def test_payment_to_unknown_va_is_recorded_for_operators(
     assert exception.amount == 4_000_000
     assert exception.reason == "no such virtual account"
     assert await deposit_count(runtime) == 0
+    assert await ledger_findings(runtime) == []
+
+
+async def test_handler_failure_changes_nothing_and_the_retry_credits_once(
+    live_merchant: Merchant,
+    gateway: LiveGateway,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database fails half-way through applying a payment (a fault no sandbox can
+    produce): the transaction rolls back, the provider is told 503, its retry credits once."""
+    from clearing_gateway.deposits import service as deposits_service
+
+    real_fee_for = deposits_service.fees.fee_for
+    failures = iter([RuntimeError("database connection lost")])
+
+    async def failing_once(*args: Any, **kwargs: Any) -> int:
+        for error in failures:
+            raise error
+        return await real_fee_for(*args, **kwargs)
+
+    monkeypatch.setattr(deposits_service.fees, "fee_for", failing_once)
+    user = await live_merchant.user()
+    account = await live_merchant.virtual_account(user["userId"])
+    await gateway.control(
+        "topremit", f"va/{account['paymentInstrumentId']}/pay", {"amount": "65000.00"}
+    )
+    (row,) = await settled_inbox(runtime, "topremit", 1)
+    assert row.status == CallbackStatus.RECEIVED
+    assert "database connection lost" in (row.error or "")
+
+    async def replies() -> list[int | None]:
+        sent = await gateway.http.get(f"{gateway.sandbox_url('topremit')}/control/callbacks")
+        return [r["statusCode"] for r in sent.json()["sent"]]
+
+    assert await eventually(replies, lambda codes: len(codes) == 1) == [503]
+    assert await deposit_count(runtime) == 0
+    assert await available(live_merchant) == "0.00"
+
+    await gateway.control("topremit", "callbacks/resend-last")  # the provider retries
+    rows = await settled_inbox(runtime, "topremit", 2)
+    assert sorted(r.status for r in rows) == [CallbackStatus.APPLIED, CallbackStatus.RECEIVED]
+    assert await deposit_count(runtime) == 1
+    assert await available(live_merchant) == "65000.00"
     assert await ledger_findings(runtime) == []

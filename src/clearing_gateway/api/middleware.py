@@ -10,7 +10,6 @@ and a replayed requestId returns the stored bytes without running the endpoint a
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -64,14 +63,16 @@ class MerchantApiMiddleware:
             return
 
         method: str = scope["method"]
-        request_id = _body_request_id(text) if method in MUTATING else None
+        # Parsed once: the signature, the requestId and its fingerprint all read it.
+        document, canonical = signing.parse_body(text)
+        request_id = _request_id_of(document) if method in MUTATING else None
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         client = scope.get("client")
         peer = client[0] if client else None
         signed = SignedRequest(
             method=method,
             path=sent_path,
-            body=text,
+            canonical=canonical,
             headers=headers,
             client_ip=client_address(
                 peer,
@@ -106,7 +107,7 @@ class MerchantApiMiddleware:
                         method=method,
                         path=scope["path"],
                         request_fingerprint=idempotency.fingerprint(
-                            method, scope["path"], signing.canonical_body(text)
+                            method, scope["path"], canonical
                         ),
                     )
                     if stored is not None:
@@ -204,11 +205,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _body_request_id(text: str) -> str | None:
-    try:
-        document: Any = json.loads(text)
-    except ValueError:
-        return None
+def _request_id_of(document: Any) -> str | None:
     if isinstance(document, dict):
         value = document.get("requestId")
         if isinstance(value, str) and 0 < len(value) <= 128:

@@ -75,20 +75,15 @@ async def get_virtual_account(
     return EnvelopeResponse(virtual_account_out(account))
 
 
-async def _update(
-    instrument_id: uuid.UUID,
-    body: UpdateVirtualAccountRequest,
-    session: SessionDep,
-    merchant: MerchantDep,
-) -> Response:
-    account = await service.update_virtual_account(session, merchant.id, instrument_id, body)
-    return EnvelopeResponse(virtual_account_out(account), request_id=body.requestId)
-
-
 @router.put(
     "/v1/virtual-accounts/{paymentInstrumentId}",
     responses=documented(VirtualAccountOut),
     summary="Update Virtual Account",
+)
+@router.patch(
+    "/v1/virtual-accounts/{paymentInstrumentId}",
+    responses=documented(VirtualAccountOut),
+    summary="Update Virtual Account (PATCH)",
 )
 async def update_virtual_account(
     paymentInstrumentId: uuid.UUID,
@@ -96,21 +91,8 @@ async def update_virtual_account(
     session: SessionDep,
     merchant: MerchantDep,
 ) -> Response:
-    return await _update(paymentInstrumentId, body, session, merchant)
-
-
-@router.patch(
-    "/v1/virtual-accounts/{paymentInstrumentId}",
-    responses=documented(VirtualAccountOut),
-    summary="Update Virtual Account (PATCH)",
-)
-async def patch_virtual_account(
-    paymentInstrumentId: uuid.UUID,
-    body: UpdateVirtualAccountRequest,
-    session: SessionDep,
-    merchant: MerchantDep,
-) -> Response:
-    return await _update(paymentInstrumentId, body, session, merchant)
+    account = await service.update_virtual_account(session, merchant.id, paymentInstrumentId, body)
+    return EnvelopeResponse(virtual_account_out(account), request_id=body.requestId)
 
 
 @router.get(

@@ -39,9 +39,9 @@ class VirtualAccount(Base):
     bank_code: Mapped[str] = mapped_column(String(8))
     virtual_account_no: Mapped[str] = mapped_column(String(40))
     virtual_account_name: Mapped[str] = mapped_column(String(200))
-    # The provider's handles for inquiry / cancel (Topremit: partnerServiceId, customerNo, trxId).
+    # The provider's handles for inquiry / cancel (Topremit: customerNo and trxId; its
+    # partnerServiceId is one per gateway, in settings).
     provider_reference: Mapped[str] = mapped_column(String(64))
-    partner_service_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
     customer_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
     currency: Mapped[str] = mapped_column(String(3), default="IDR")
     min_amount: Mapped[int] = mapped_column(Amount, default=0)
@@ -53,3 +53,14 @@ class VirtualAccount(Base):
     expired_date: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    def status_at(self, now: dt.datetime) -> str:
+        """The stored status, except that an ACTIVE instrument past its expiry is EXPIRED
+        (derived on read: nothing has to run at the moment it expires)."""
+        if (
+            self.status == VirtualAccountStatus.ACTIVE
+            and self.expired_date is not None
+            and self.expired_date <= now
+        ):
+            return VirtualAccountStatus.EXPIRED
+        return self.status

@@ -5,7 +5,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearing_gateway.instruments.models import VirtualAccount
-from clearing_gateway.kit.clock import isoformat
+from clearing_gateway.kit.clock import isoformat, utcnow
 from clearing_gateway.kit.money import format_amount
 from clearing_gateway.users.schemas import BankCode, Name, RequestId, UserId
 
@@ -72,7 +72,7 @@ def virtual_account_out(va: VirtualAccount) -> dict[str, object]:
         maxAmount=format_amount(va.max_amount, va.currency) if va.max_amount else None,
         qrContent=va.qr_content,
         paymentUrl=va.payment_url,
-        status=va.status,
+        status=va.status_at(utcnow()),
         expiredDate=isoformat(va.expired_date),
         createdAt=isoformat(va.created_at) or "",
         updatedAt=isoformat(va.updated_at) or "",

@@ -157,17 +157,6 @@ async def get_virtual_account(
     account = await VirtualAccountRepository(session).get(merchant_id, instrument_id)
     if account is None:
         raise not_found(f"paymentInstrumentId {instrument_id}")
-    return effective_status(account)
-
-
-def effective_status(account: VirtualAccount) -> VirtualAccount:
-    """An ACTIVE VA past its expiry is EXPIRED (stored lazily, on the next write)."""
-    if (
-        account.status == VirtualAccountStatus.ACTIVE
-        and account.expired_date is not None
-        and account.expired_date <= utcnow()
-    ):
-        account.status = VirtualAccountStatus.EXPIRED
     return account
 
 
@@ -178,9 +167,10 @@ async def update_virtual_account(
     request: UpdateVirtualAccountRequest,
 ) -> VirtualAccount:
     account = await get_virtual_account(session, merchant_id, instrument_id)
-    if account.status != VirtualAccountStatus.ACTIVE:
+    status = account.status_at(utcnow())
+    if status != VirtualAccountStatus.ACTIVE:
         raise GatewayError(
-            409, ErrorCode.CONFLICT, f"paymentInstrumentId: the virtual account is {account.status}"
+            409, ErrorCode.CONFLICT, f"paymentInstrumentId: the virtual account is {status}"
         )
     given = request.model_fields_set
     if "virtualAccountName" in given:
@@ -206,7 +196,7 @@ async def list_user_virtual_accounts(
 ) -> Sequence[VirtualAccount]:
     await get_active_user(session, merchant_id, user_id)
     accounts = await VirtualAccountRepository(session).for_user(merchant_id, user_id)
-    return [effective_status(a) for a in accounts]
+    return accounts
 
 
 async def _fixed_amount_instrument(

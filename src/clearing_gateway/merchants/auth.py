@@ -27,7 +27,7 @@ IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 class SignedRequest:
     method: str
     path: str  # the path as the client sent it, no query string
-    body: str  # the raw body, decoded as UTF-8
+    canonical: str  # the signed BODY: signing.parse_body of the raw body
     headers: Mapping[str, str]  # lower-cased names
     client_ip: str | None
 
@@ -68,8 +68,7 @@ def candidate_paths(path: str, prefix: str) -> list[str]:
     return paths
 
 
-def candidate_bodies(method: str, body: str) -> list[str]:
-    canonical = signing.canonical_body(body)
+def candidate_bodies(method: str, canonical: str) -> list[str]:
     # The seed signs "" for GET and DELETE, yet DELETE carries {requestId}: accept both.
     if method in ("GET", "DELETE", "HEAD") and canonical:
         return [canonical, ""]
@@ -118,7 +117,7 @@ async def authenticate(
         signature,
         method=request.method,
         paths=candidate_paths(request.path, settings.public_path_prefix),
-        bodies=candidate_bodies(request.method, request.body),
+        bodies=candidate_bodies(request.method, request.canonical),
         timestamp=timestamp,
         secret=secret,
     ):

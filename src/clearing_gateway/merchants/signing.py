@@ -11,15 +11,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from typing import Any
+
+
+def parse_body(raw: str) -> tuple[Any, str]:
+    """The JSON document (None when the body is not JSON) and the canonical BODY."""
+    if not raw:
+        return None, ""
+    try:
+        document = json.loads(raw)
+    except json.JSONDecodeError:
+        return None, raw
+    return document, json.dumps(document, sort_keys=True, separators=(",", ":"))
 
 
 def canonical_body(raw: str) -> str:
-    if not raw:
-        return ""
-    try:
-        return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
-    except json.JSONDecodeError:
-        return raw
+    return parse_body(raw)[1]
 
 
 def sign(method: str, path: str, canonical: str, timestamp: str, secret: str) -> str:

@@ -14,7 +14,11 @@ from typing import Any
 import httpx
 
 from clearing_gateway.kit.logging import get_logger
-from clearing_gateway.providers.errors import ProviderOutcomeUnknown, ProviderUnavailable
+from clearing_gateway.providers.errors import (
+    ProviderOutcomeUnknown,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 
 log = get_logger("gateway.providers")
 
@@ -67,3 +71,24 @@ def new_http_client(connect_timeout: float, read_timeout: float) -> httpx.AsyncC
     timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
     limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
     return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+
+
+def snap_success(
+    provider: str, response: ProviderResponse, accepted: tuple[str, ...] = ("200",)
+) -> dict[str, Any]:
+    """The body of a SNAP-style answer whose `responseCode` starts with an accepted HTTP
+    class. A 2xx with any other code is an unknown outcome (the provider may have acted);
+    a 4xx is a definitive rejection."""
+    code = str(response.body.get("responseCode", ""))
+    if 200 <= response.status_code < 300:
+        if code[:3] in accepted:
+            return response.body
+        raise ProviderOutcomeUnknown(
+            provider, f"HTTP {response.status_code} with responseCode {code!r}"
+        )
+    raise ProviderRejected(
+        provider,
+        code or str(response.status_code),
+        str(response.body.get("responseMessage", "")),
+        http_status=response.status_code,
+    )

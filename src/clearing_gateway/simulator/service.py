@@ -14,7 +14,6 @@ from clearing_gateway.deposits.models import Deposit
 from clearing_gateway.deposits.repository import DepositRepository
 from clearing_gateway.instruments.models import VirtualAccount
 from clearing_gateway.instruments.repository import VirtualAccountRepository
-from clearing_gateway.instruments.service import effective_status
 from clearing_gateway.kit.errors import ErrorCode, GatewayError, not_found, validation_error
 from clearing_gateway.kit.money import AmountError, parse_amount
 from clearing_gateway.providers.banks import UnknownBank, normalise_bank_code
@@ -36,7 +35,7 @@ async def find_account(
     found = [a for a in matches if merchant_id is None or a.merchant_id == merchant_id]
     if not found:
         raise not_found(f"virtualAccountNo {request.virtualAccountNo!r} at bank {bank}")
-    return effective_status(found[0])
+    return found[0]
 
 
 def pay_at_sandbox(

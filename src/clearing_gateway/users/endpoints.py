@@ -35,27 +35,16 @@ async def get_user(userId: UserIdPath, session: SessionDep, merchant: MerchantDe
     return EnvelopeResponse(service.user_out(user))
 
 
-async def _update(
-    userId: str, body: UpdateUserRequest, session: SessionDep, merchant: MerchantDep
+# PUT as the seed documents it; PATCH accepted too, with the same partial-update meaning.
+@router.put("/{userId}", responses=documented(UserOut), summary="Update User")
+@router.patch("/{userId}", responses=documented(UserOut), summary="Update User (PATCH)")
+async def update_user(
+    userId: UserIdPath, body: UpdateUserRequest, session: SessionDep, merchant: MerchantDep
 ) -> Response:
     user = await service.update_user(session, merchant.id, userId, body)
     return EnvelopeResponse(
         service.user_out(user), reason="User updated successfully", request_id=body.requestId
     )
-
-
-@router.put("/{userId}", responses=documented(UserOut), summary="Update User")
-async def update_user(
-    userId: UserIdPath, body: UpdateUserRequest, session: SessionDep, merchant: MerchantDep
-) -> Response:
-    return await _update(userId, body, session, merchant)
-
-
-@router.patch("/{userId}", responses=documented(UserOut), summary="Update User (PATCH)")
-async def patch_user(
-    userId: UserIdPath, body: UpdateUserRequest, session: SessionDep, merchant: MerchantDep
-) -> Response:
-    return await _update(userId, body, session, merchant)
 
 
 @router.delete("/{userId}", responses=documented(None), summary="Delete User")

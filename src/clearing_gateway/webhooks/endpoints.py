@@ -74,8 +74,10 @@ async def retry_webhook(body: RetryRequest, session: SessionDep, merchant: Merch
     return EnvelopeResponse(data, request_id=body.requestId)
 
 
-async def _update(
-    webhookId: str,
+@router.put("/{webhookId}", responses=documented(WebhookOut), summary="Update Webhook")
+@router.patch("/{webhookId}", responses=documented(WebhookOut), summary="Update Webhook (PATCH)")
+async def update_webhook(
+    webhookId: WebhookIdPath,
     body: UpdateWebhookRequest,
     session: SessionDep,
     merchant: MerchantDep,
@@ -85,28 +87,6 @@ async def _update(
         session, runtime.settings, service.resolver_for(runtime), merchant.id, webhookId, body
     )
     return EnvelopeResponse(service.webhook_out(webhook), request_id=body.requestId)
-
-
-@router.put("/{webhookId}", responses=documented(WebhookOut), summary="Update Webhook")
-async def update_webhook(
-    webhookId: WebhookIdPath,
-    body: UpdateWebhookRequest,
-    session: SessionDep,
-    merchant: MerchantDep,
-    runtime: RuntimeDep,
-) -> Response:
-    return await _update(webhookId, body, session, merchant, runtime)
-
-
-@router.patch("/{webhookId}", responses=documented(WebhookOut), summary="Update Webhook (PATCH)")
-async def patch_webhook(
-    webhookId: WebhookIdPath,
-    body: UpdateWebhookRequest,
-    session: SessionDep,
-    merchant: MerchantDep,
-    runtime: RuntimeDep,
-) -> Response:
-    return await _update(webhookId, body, session, merchant, runtime)
 
 
 @router.delete("/{webhookId}", responses=documented(None), summary="Delete Webhook")

@@ -28,12 +28,7 @@ async def apply_disbursement_status(
     changed = await service.apply_provider_outcome(
         session,
         withdrawal,
-        service.ProviderOutcome(
-            status=event.status,
-            code=event.provider_status_code,
-            message=event.message,
-            provider_transaction_id=event.provider_reference,
-        ),
+        service.ProviderOutcome.of(event),
         source=service.Source.CALLBACK,
     )
     if not changed and withdrawal.stuck_since == flagged:

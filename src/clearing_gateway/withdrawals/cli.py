@@ -7,41 +7,18 @@ checked with the provider, moving money exactly as the automatic path would.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import uuid
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearing_gateway.config import get_settings
-from clearing_gateway.db import create_engine, create_sessionmaker, unit_of_work
+from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
 from clearing_gateway.kit.money import format_amount
 from clearing_gateway.withdrawals import service
 from clearing_gateway.withdrawals.repository import WithdrawalRepository
 
-T = TypeVar("T")
-
 app = typer.Typer(no_args_is_help=True, help="Withdrawals: stuck payouts and operator verdicts")
-
-
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def _main() -> T:
-        engine = create_engine(get_settings())
-        try:
-            async with unit_of_work(create_sessionmaker(engine)) as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(_main())
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
 
 
 @app.command("stuck")
@@ -53,7 +30,7 @@ def stuck(
     async def _list(session: AsyncSession) -> list[dict[str, Any]]:
         return [service.stuck_out(w) for w in await WithdrawalRepository(session).stuck()]
 
-    rows = _run(_list)
+    rows = run_in_transaction(_list)
     if as_json:
         typer.echo(json.dumps(rows))
         return
@@ -76,17 +53,14 @@ def resolve(
     note: Annotated[str, typer.Option("--note", help="Why (kept in the audit trail)")],
 ) -> None:
     """Settle an open withdrawal by hand: SUCCESS posts the hold, FAILED releases it."""
-    try:
-        parsed = uuid.UUID(withdrawal_id)
-    except ValueError:
-        _fail(f"not a valid withdrawal id: {withdrawal_id!r}")
+    parsed = parse_id(withdrawal_id, "withdrawal id")
 
     async def _resolve(session: AsyncSession) -> str:
         withdrawal = await service.resolve_by_operator(session, parsed, status, note)
         return str(withdrawal.status)
 
     try:
-        final = _run(_resolve)
+        final = run_in_transaction(_resolve)
     except service.ResolveError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(f"withdrawal {parsed} is now {final}")

@@ -91,12 +91,7 @@ async def _poll_one(
             changed = await service.apply_provider_outcome(
                 session,
                 withdrawal,
-                service.ProviderOutcome(
-                    status=answer.status,
-                    code=answer.provider_status_code,
-                    message=answer.message,
-                    provider_transaction_id=answer.provider_reference,
-                ),
+                service.ProviderOutcome.of(answer),
                 source=service.Source.POLL,
             )
             report.resolved += int(changed and withdrawal.status != WithdrawalStatus.PROCESSING)

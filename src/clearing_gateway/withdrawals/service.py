@@ -32,7 +32,8 @@ from clearing_gateway.ledger import fees
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey, Posting, withdrawal_postings
 from clearing_gateway.providers.banks import SHORT_CODE, UnknownBank, normalise_bank_code
-from clearing_gateway.providers.events import DisbursementStatus
+from clearing_gateway.providers.base import TransferStatus
+from clearing_gateway.providers.events import DisbursementStatus, DisbursementStatusChanged
 from clearing_gateway.providers.registry import ProviderRegistry
 from clearing_gateway.users.models import User
 from clearing_gateway.users.service import get_active_user
@@ -231,6 +232,16 @@ class ProviderOutcome:
     code: str
     message: str = ""
     provider_transaction_id: str | None = None
+
+    @classmethod
+    def of(cls, news: TransferStatus | DisbursementStatusChanged) -> ProviderOutcome:
+        """From a connector's status answer or a callback event (the same four facts)."""
+        return cls(
+            status=news.status,
+            code=news.provider_status_code,
+            message=news.message,
+            provider_transaction_id=news.provider_reference,
+        )
 
 
 async def move(

@@ -275,12 +275,7 @@ async def _record_answer(
         await service.apply_provider_outcome(
             session,
             withdrawal,
-            service.ProviderOutcome(
-                status=answer.status,
-                code=answer.provider_status_code,
-                message=answer.message,
-                provider_transaction_id=answer.provider_reference,
-            ),
+            service.ProviderOutcome.of(answer),
             source=service.Source.WORKER,
         )
         if WithdrawalStatus(withdrawal.status) is WithdrawalStatus.PROCESSING:

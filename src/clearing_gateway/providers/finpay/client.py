@@ -20,7 +20,7 @@ from clearing_gateway.providers.errors import (
 from clearing_gateway.providers.events import DisbursementStatus, DisbursementStatusChanged
 from clearing_gateway.providers.finpay import NAME
 from clearing_gateway.providers.finpay.signing import basic_authorization
-from clearing_gateway.providers.transport import ProviderResponse, send
+from clearing_gateway.providers.transport import send, snap_success
 
 PREFIX = "/pg/payment/card/disbursement"
 SUCCESS_CODE = "2000000"
@@ -80,7 +80,7 @@ class FinpayClient:
         bank = normalise_bank_code(bank_code)
         path = f"/inquiry/{quote(bank, safe='')}/{quote(account_no, safe='')}"
         response = await send(self.http, NAME, "GET", self._url(path), headers=self._headers())
-        body = _successful(response)
+        body = snap_success(NAME, response)
         name = body.get("destAccName")
         if not isinstance(name, str) or not name:
             raise ProviderOutcomeUnknown(NAME, "inquiry answer without destAccName")
@@ -110,7 +110,7 @@ class FinpayClient:
         response = await send(
             self.http, NAME, "POST", self._url("/transfer"), headers=self._headers(), content=body
         )
-        answer = _successful(response)
+        answer = snap_success(NAME, response)
         code = str(answer.get("latestTransactionStatus", "01"))
         return TransferStatus(
             provider=NAME,
@@ -138,7 +138,7 @@ class FinpayClient:
                 str(body.get("responseMessage", "Not found")),
                 raw=body,
             )
-        body = _successful(response)
+        body = snap_success(NAME, response)
         amount = None
         if isinstance(body.get("amount"), dict):
             try:
@@ -173,22 +173,6 @@ class FinpayClient:
         ):
             raise CallbackRejected("originalReferenceNo differs from Check Status")
         return event.with_status(status.status, status.provider_status_code, status.message)
-
-
-def _successful(response: ProviderResponse) -> dict[str, Any]:
-    code = str(response.body.get("responseCode", ""))
-    if 200 <= response.status_code < 300 and code.startswith("200"):
-        return response.body
-    if 200 <= response.status_code < 300:
-        raise ProviderOutcomeUnknown(
-            NAME, f"HTTP {response.status_code} with responseCode {code!r}"
-        )
-    raise ProviderRejected(
-        NAME,
-        code or str(response.status_code),
-        str(response.body.get("responseMessage", "")),
-        http_status=response.status_code,
-    )
 
 
 def _fee(value: Any) -> int:

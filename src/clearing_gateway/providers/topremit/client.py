@@ -16,14 +16,14 @@ from clearing_gateway.kit.money import AmountError, format_amount, parse_amount
 from clearing_gateway.providers.banks import normalise_bank_code, short_code
 from clearing_gateway.providers.base import Qris, QrisRequest, VirtualAccount, VirtualAccountRequest
 from clearing_gateway.providers.config import TopremitConfig
-from clearing_gateway.providers.errors import ProviderOutcomeUnknown, ProviderRejected
+from clearing_gateway.providers.errors import ProviderOutcomeUnknown
 from clearing_gateway.providers.topremit import NAME
 from clearing_gateway.providers.topremit.signing import (
     snap_timestamp,
     token_signature,
     transaction_signature,
 )
-from clearing_gateway.providers.transport import ProviderResponse, send
+from clearing_gateway.providers.transport import ProviderResponse, send, snap_success
 
 TOKEN_PATH = "/pg/snap/v1/access-token/b2b"  # noqa: S105 (a path, not a secret)
 CREATE_VA_PATH = "/pg/snap/v1/transfer-va/create-va"
@@ -80,7 +80,7 @@ class TopremitClient:
             response = await send(
                 self.http, NAME, "POST", self._url(TOKEN_PATH), headers=headers, content=b""
             )
-            body = _successful(response)
+            body = snap_success(NAME, response, ("200", "202"))
             token = body.get("accessToken")
             if not isinstance(token, str) or not token:
                 raise ProviderOutcomeUnknown(NAME, "token answer without accessToken")
@@ -104,7 +104,7 @@ class TopremitClient:
             # The token expired or was revoked early: renew once and send again (a 401
             # means the provider did nothing with the first attempt).
             response = await self._signed_post(path, body, await self.access_token(force=True))
-        return _successful(response)
+        return snap_success(NAME, response, ("200", "202"))
 
     async def _signed_post(self, path: str, body: bytes, token: str) -> ProviderResponse:
         timestamp = snap_timestamp(self.clock())
@@ -258,22 +258,6 @@ def _va_identity(config: TopremitConfig, account: VirtualAccount) -> dict[str, A
         "virtualAccountNo": account.virtual_account_no,
         "trxId": account.reference,
     }
-
-
-def _successful(response: ProviderResponse) -> dict[str, Any]:
-    code = str(response.body.get("responseCode", ""))
-    if 200 <= response.status_code < 300 and code[:3] in ("200", "202"):
-        return response.body
-    if 200 <= response.status_code < 300:
-        raise ProviderOutcomeUnknown(
-            NAME, f"HTTP {response.status_code} with responseCode {code!r}"
-        )
-    raise ProviderRejected(
-        NAME,
-        code or str(response.status_code),
-        str(response.body.get("responseMessage", "")),
-        http_status=response.status_code,
-    )
 
 
 def _is_token_problem(body: dict[str, Any]) -> bool:
