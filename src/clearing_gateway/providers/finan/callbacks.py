@@ -81,9 +81,12 @@ class FinanCallbacks:
             raise CallbackRejected("data is not an object", malformed=True)
         if kind == "create_payment":
             payment_id = text(data, "payment_id")
+            # One payment id takes several payments (partial, then the rest): the key names
+            # this transfer; confirmation re-keys it by the payment's running total.
+            step = optional_text(data, "transaction_code") or str(field(data, "amount"))
             return PaymentReceived(
                 provider=NAME,
-                event_key=f"payment:{payment_id}",
+                event_key=f"payment:{payment_id}:{step}",
                 instrument="cashin",
                 reference=optional_text(data, "reference_code"),
                 amount=number_amount(field(data, "amount"), DEFAULT_CURRENCY, "amount"),
