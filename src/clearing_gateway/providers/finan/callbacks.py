@@ -60,14 +60,12 @@ class FinanCallbacks:
         moment = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
         if not within_window(moment, self.clock(), self.config.window_seconds):
             raise CallbackRejected("x-timestamp outside the 30 s window")
-        expected = signature(
-            self.config.secret_key,
-            "POST",
-            callback.path,
-            callback.body.decode("utf-8", "replace"),
-            stamp,
-        )
-        if not signature_matches(expected, given):
+        body = callback.body.decode("utf-8", "replace")
+        matches = [
+            signature_matches(signature(self.config.secret_key, "POST", path, body, stamp), given)
+            for path in callback.paths()
+        ]
+        if not any(matches):
             raise CallbackRejected("x-signature does not match")
 
     def verify(self, callback: RawCallback) -> ProviderEvent:
