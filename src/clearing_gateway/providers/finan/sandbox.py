@@ -27,6 +27,7 @@ from clearing_gateway.providers.sandbox_kit import (
     read_json,
     route_path,
 )
+from clearing_gateway.providers.statement_kit import StatementBook
 
 API = "/open/api/v1"
 
@@ -74,6 +75,7 @@ class FinanSandbox:
         # the payments made since (Finan's webhook can run ahead of its read side).
         self.read_lag = False
         self.stale_payments: dict[str, dict[str, Any]] = {}
+        self.statement = StatementBook()
         self.faults = FaultInjector()
         self.callbacks = CallbackSender(resign=self._sign)
         self._timers: set[asyncio.Task[None]] = set()
@@ -98,6 +100,7 @@ class FinanSandbox:
                 Route("/control/accounts", self._add_account, methods=["POST"]),
                 Route("/control/payments/{id}/pay", self._control_pay, methods=["POST"]),
                 Route("/control/read-lag", self._control_read_lag, methods=["POST"]),
+                *self.statement.routes(),
                 Route("/control/payouts/{id}/{action}", self._control_payout, methods=["POST"]),
                 *control_routes(self.faults, self.callbacks),
             ]
@@ -242,6 +245,16 @@ class FinanSandbox:
     def _finish(self, payout: dict[str, Any], status: str) -> None:
         payout["status"] = status
         payout["otp_status"] = "success" if status == "success" else "failed"
+        if status == "success":
+            self.statement.record(
+                "debit",
+                payout["reference_id"],
+                payout["id"],
+                payout["amount"],
+                str(payout["currency"]),
+                "SUCCESS",
+                major=True,
+            )
         self._webhook_cashout(payout)
 
     async def _get_payout(self, request: Request) -> Response:
@@ -289,6 +302,10 @@ class FinanSandbox:
         amount = int(doc.get("amount", payment["amount"] - payment["paid_amount"]))
         payment["paid_amount"] += amount
         total = payment["paid_amount"]
+        currency = str(payment["currency"])
+        self.statement.record(
+            "credit", payment["reference_id"], payment["id"], amount, currency, "PAID", major=True
+        )
         payment["status"] = (
             "paid"
             if total == payment["amount"]
