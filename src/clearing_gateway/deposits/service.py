@@ -148,6 +148,11 @@ async def _apply_new(
     account = await find_instrument(session, event)
     if account is None:
         log.warning("deposit.unknown_instrument", provider=event.provider, payment=payment_key)
+        known = await repository.exception_for(event.provider, payment_key)
+        if known is not None:
+            # The same payment seen again (another key, a later step): one row, its total.
+            known.amount = max(known.amount, event.amount)
+            return None
         await repository.add_exception(
             PaymentException(
                 provider=event.provider,
