@@ -18,6 +18,7 @@ from clearing_gateway.ledger.cli import app as ledger_app
 from clearing_gateway.merchants.repository import MerchantRepository
 from clearing_gateway.merchants.service import MerchantError, MerchantService
 from clearing_gateway.providers.cli import sandbox_app
+from clearing_gateway.reconciliation.cli import app as reconcile_app
 from clearing_gateway.webhooks.cli import app as webhooks_app
 from clearing_gateway.withdrawals.cli import app as withdrawals_app
 
@@ -32,6 +33,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(deposits_app, name="deposits")
 app.add_typer(withdrawals_app, name="withdrawals")
+app.add_typer(reconcile_app, name="reconcile")
 
 
 @app.command()

@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     withdrawal_poll_max_interval_seconds: float = Field(default=3600.0, gt=0)
     withdrawal_stuck_after_seconds: float = Field(default=86400.0, gt=0)
 
+    # Deposit and statement reconciliation (reconciliation/, docs/reconciliation.md).
+    deposit_reconcile_lookback_hours: float = Field(default=72.0, gt=0)
+    deposit_reconcile_grace_seconds: float = Field(default=30.0, ge=0)
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

@@ -14,6 +14,7 @@ from clearing_gateway.ledger.models import (
 )
 from clearing_gateway.merchants.models import Merchant, MerchantApiKey
 from clearing_gateway.providers.models import ProviderCallback, ProviderEventClaim
+from clearing_gateway.reconciliation.models import ReconciliationBreak
 from clearing_gateway.users.models import User
 from clearing_gateway.webhooks.models import Webhook, WebhookDelivery, WebhookEvent
 from clearing_gateway.withdrawals.models import Withdrawal, WithdrawalStatusChange
@@ -33,6 +34,7 @@ __all__ = [
     "PaymentException",
     "ProviderCallback",
     "ProviderEventClaim",
+    "ReconciliationBreak",
     "User",
     "VirtualAccount",
     "Webhook",

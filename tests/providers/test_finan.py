@@ -36,7 +36,7 @@ async def test_payment_request_paid_and_webhook_confirmed(
     rows = await settled_inbox(runtime, "finan", 1)
     assert (rows[0].status, rows[0].event_key) == (
         "applied",
-        f"payment:{created.provider_payment_id}",
+        f"payment:{created.provider_payment_id}:paid:5000000",
     )
     await gateway.control("finan", "callbacks/resend-last")
     rows = await settled_inbox(runtime, "finan", 2)

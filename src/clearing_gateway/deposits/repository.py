@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.deposits.models import Deposit, PaymentException
@@ -24,6 +24,28 @@ class DepositRepository:
         return await self.session.scalar(
             select(Deposit).where(
                 Deposit.provider == provider, Deposit.payment_request_id == payment_request_id
+            )
+        )
+
+    async def accounted_for_payment(self, provider: str, payment_id: str) -> int:
+        """What the deposits of one provider payment add up to (credited or refused):
+        the payment id itself plus its later increases, `{payment id}:{running total}`."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(Deposit.amount), 0)).where(
+                Deposit.provider == provider,
+                or_(
+                    Deposit.payment_request_id == payment_id,
+                    Deposit.payment_request_id.startswith(f"{payment_id}:", autoescape=True),
+                ),
+            )
+        )
+        return int(total or 0)
+
+    async def exception_for(self, provider: str, payment_id: str) -> PaymentException | None:
+        return await self.session.scalar(
+            select(PaymentException).where(
+                PaymentException.provider == provider,
+                PaymentException.payment_request_id == payment_id,
             )
         )
 

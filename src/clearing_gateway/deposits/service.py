@@ -11,6 +11,7 @@ unique (provider, payment id) key on deposits and the ledger transfer id.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,9 +23,11 @@ from clearing_gateway.instruments.repository import VirtualAccountRepository
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.ids import new_id, parse_uuid
 from clearing_gateway.kit.logging import get_logger
+from clearing_gateway.kit.money import MAX_MINOR, format_amount
 from clearing_gateway.ledger import fees
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import deposit_postings
+from clearing_gateway.providers.errors import CallbackIgnored
 from clearing_gateway.providers.events import PaymentReceived
 from clearing_gateway.providers.models import ProviderCallback
 from clearing_gateway.users.models import User
@@ -65,22 +68,95 @@ def refusal(account: VirtualAccount, event: PaymentReceived, paid_at: dt.datetim
 
 
 async def apply_payment(
-    session: AsyncSession, event: PaymentReceived, _row: ProviderCallback
+    session: AsyncSession, event: PaymentReceived, _row: ProviderCallback | None = None
 ) -> Deposit | None:
     repository = DepositRepository(session)
+    if not 0 < event.amount <= MAX_MINOR:
+        # Adapters refuse these already; this keeps any other path off the ledger too.
+        raise CallbackIgnored(f"amount {event.amount} refused: not a positive int64")
+    if event.cumulative:
+        return await _apply_running_total(session, repository, event)
     existing = await repository.by_payment(event.provider, event.provider_payment_id)
     if existing is not None:
         return existing  # already applied: a duplicate under another event key
+    return await _apply_new(session, repository, event, event.provider_payment_id)
+
+
+async def _apply_running_total(
+    session: AsyncSession, repository: DepositRepository, event: PaymentReceived
+) -> Deposit | None:
+    """A payment whose provider reports the running total paid (Finan `paid_amount`).
+
+    Each deposit of the payment is one increase of that total: the first under the
+    payment id, later ones under `{payment id}:{total}`. A total at or below what is
+    accounted for is an older or repeated state and changes nothing. A first total below
+    a fixed-amount request's minimum is parked as an open exception (with the amount
+    received so far), not refused for good: the payer may still send the rest."""
+    payment_id = event.provider_payment_id
+    accounted = await repository.accounted_for_payment(event.provider, payment_id)
+    increase = event.amount - accounted
+    if increase <= 0:
+        return None
+    parked = await repository.exception_for(event.provider, payment_id)
+    if accounted == 0:
+        account = await find_instrument(session, event)
+        if (
+            account is not None
+            and account.status == VirtualAccountStatus.ACTIVE
+            and event.amount < account.min_amount
+        ):
+            reason = (
+                f"partial payment: {format_amount(event.amount, event.currency)} of "
+                f"{format_amount(account.min_amount, account.currency)} paid so far"
+            )
+            if parked is None:
+                await repository.add_exception(
+                    PaymentException(
+                        provider=event.provider,
+                        payment_request_id=payment_id,
+                        virtual_account_no=account.virtual_account_no,
+                        merchant_id=account.merchant_id,
+                        amount=event.amount,
+                        currency=event.currency,
+                        reason=reason,
+                    )
+                )
+            else:
+                parked.amount, parked.reason = event.amount, reason
+            return None
+    key = payment_id if accounted == 0 else f"{payment_id}:{event.amount}"
+    deposit = await _apply_new(session, repository, replace(event, amount=increase), key)
+    if parked is not None and parked.resolved_at is None and parked.deposit_id is None:
+        # The parked partial payment was completed: the operator's row shows the total.
+        parked.amount = event.amount
+        parked.resolved_at = utcnow()
+        parked.resolution_note = (
+            f"completed: {format_amount(event.amount, event.currency)} paid in total, "
+            f"deposit {deposit.id if deposit else '-'}"
+        )
+    return deposit
+
+
+async def _apply_new(
+    session: AsyncSession,
+    repository: DepositRepository,
+    event: PaymentReceived,
+    payment_key: str,
+) -> Deposit | None:
+    """One new deposit of `event.amount`, recorded under `payment_key`."""
     paid_at = event.paid_at or utcnow()
     account = await find_instrument(session, event)
     if account is None:
-        log.warning(
-            "deposit.unknown_instrument", provider=event.provider, payment=event.provider_payment_id
-        )
+        log.warning("deposit.unknown_instrument", provider=event.provider, payment=payment_key)
+        known = await repository.exception_for(event.provider, payment_key)
+        if known is not None:
+            # The same payment seen again (another key, a later step): one row, its total.
+            known.amount = max(known.amount, event.amount)
+            return None
         await repository.add_exception(
             PaymentException(
                 provider=event.provider,
-                payment_request_id=event.provider_payment_id,
+                payment_request_id=payment_key,
                 virtual_account_no=event.virtual_account_no or event.reference or "",
                 amount=event.amount,
                 currency=event.currency,
@@ -106,7 +182,7 @@ async def apply_payment(
         provider=event.provider,
         bank_code=account.bank_code,
         virtual_account_no=account.virtual_account_no,
-        payment_request_id=event.provider_payment_id,
+        payment_request_id=payment_key,
         payer_name=event.payer_name,
         amount=event.amount,
         fee=fee,
@@ -120,25 +196,31 @@ async def apply_payment(
     await repository.add(deposit)
     if reason:
         log.warning("deposit.refused", deposit=str(deposit.id), reason=reason)
-        await repository.add_exception(
-            PaymentException(
-                provider=event.provider,
-                payment_request_id=event.provider_payment_id,
-                virtual_account_no=account.virtual_account_no,
-                merchant_id=account.merchant_id,
-                deposit_id=deposit.id,
-                amount=event.amount,
-                currency=event.currency,
-                reason=reason,
+        parked = await repository.exception_for(event.provider, payment_key)
+        if parked is not None:
+            # A parked partial payment whose total turned out unacceptable: one row, the
+            # true total and the final reason.
+            parked.amount, parked.reason, parked.deposit_id = event.amount, reason, deposit.id
+        else:
+            await repository.add_exception(
+                PaymentException(
+                    provider=event.provider,
+                    payment_request_id=payment_key,
+                    virtual_account_no=account.virtual_account_no,
+                    merchant_id=account.merchant_id,
+                    deposit_id=deposit.id,
+                    amount=event.amount,
+                    currency=event.currency,
+                    reason=reason,
+                )
             )
-        )
     else:
         if account.kind != "va":
             account.status = VirtualAccountStatus.PAID  # single use
             account.updated_at = utcnow()
         await ledger.post(
             session,
-            f"deposit:{event.provider}:{event.provider_payment_id}",
+            f"deposit:{event.provider}:{payment_key}",
             deposit_postings(
                 account.merchant_id, event.provider, event.amount, fee, event.currency
             ),

@@ -12,6 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 # ISO 4217 exponents of the currencies the gateway carries.
 CURRENCY_EXPONENT: dict[str, int] = {"IDR": 2, "VND": 0, "USD": 2}
 DEFAULT_CURRENCY = "IDR"
+# The largest amount a BIGINT column holds: anything above is refused, never stored.
+MAX_MINOR = 2**63 - 1
 
 _AMOUNT = re.compile(r"^(?P<int>0|[1-9][0-9]{0,17})(?:\.(?P<frac>[0-9]+))?$")
 

@@ -175,6 +175,12 @@ class RawCallback:
     path: str  # the path the provider called (query string included when present)
     headers: dict[str, str]  # lower-case names
     body: bytes
+    # Behind PUBLIC_PATH_PREFIX the provider signs the public URL's path: the paths a
+    # signature may cover, public first (empty: `path` alone).
+    signed_paths: tuple[str, ...] = ()
+
+    def paths(self) -> tuple[str, ...]:
+        return self.signed_paths or (self.path,)
 
 
 @dataclass(frozen=True)

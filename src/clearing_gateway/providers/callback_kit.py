@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from clearing_gateway.kit.money import AmountError, from_decimal, parse_amount
+from clearing_gateway.kit.money import MAX_MINOR, AmountError, from_decimal, parse_amount
 from clearing_gateway.providers.errors import CallbackRejected
 
 
@@ -49,20 +52,46 @@ def optional_text(document: dict[str, Any], *path: str) -> str | None:
 
 def decimal_string_amount(value: Any, currency: str, name: str) -> int:
     try:
-        return parse_amount(value, currency)
+        minor = parse_amount(value, currency)
     except AmountError as exc:
         raise CallbackRejected(f"{name}: {exc}", malformed=True) from None
+    if minor > MAX_MINOR:
+        raise CallbackRejected(f"{name}: too large", malformed=True)
+    return minor
+
+
+# A plain decimal written as a string: no sign, no exponent, no padding.
+_PLAIN_DECIMAL = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+# Above 2**53 a JSON number parsed as a double is no longer exact (12345678901234567.89
+# arrives as 12345678901234568): refuse rather than credit a rounded amount.
+_EXACT_FLOAT = 2**53
+
+
+def strict_number(value: Any, currency: str) -> int:
+    """A provider's positive JSON number → minor units; `AmountError` says why not."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise AmountError("not a number")
+    if isinstance(value, float) and (not math.isfinite(value) or abs(value) >= _EXACT_FLOAT):
+        raise AmountError("not a finite number a double carries exactly")
+    if isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value):
+        raise AmountError("not a plain decimal number")
+    try:
+        minor = from_decimal(Decimal(str(value)), currency)
+    except InvalidOperation:
+        raise AmountError("not a number") from None
+    if minor <= 0:
+        raise AmountError("must be greater than zero")
+    if minor > MAX_MINOR:
+        raise AmountError("too large")
+    return minor
 
 
 def number_amount(value: Any, currency: str, name: str) -> int:
-    """A JSON number (Finan sends 1500.5) → minor units, refusing excess precision."""
-    from decimal import Decimal, InvalidOperation
-
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise CallbackRejected(f"{name}: not a number", malformed=True)
+    """A JSON number (Finan sends 1500.5) → minor units, refusing excess precision,
+    zero, negatives, exponents, non-finite values and amounts beyond int64."""
     try:
-        return from_decimal(Decimal(str(value)), currency)
-    except (InvalidOperation, AmountError) as exc:
+        return strict_number(value, currency)
+    except AmountError as exc:
         raise CallbackRejected(f"{name}: {exc}", malformed=True) from None
 
 

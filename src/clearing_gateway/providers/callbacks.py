@@ -169,3 +169,39 @@ async def _apply(
     assert row is not None
     await handler(session, event, row)
     return CallbackStatus.APPLIED
+
+
+async def apply_found(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    event: ProviderEvent,
+    raw: RawCallback,
+    registry: CallbackHandlers = handlers,
+) -> str:
+    """Apply an event a reconciliation pass read from the provider's own API through the
+    same claim and handler as a callback: a payment found both ways is applied once.
+
+    An event key already claimed costs one read and records nothing; otherwise the
+    provider's answer is kept as an inbox row (channel `reconciliation`) like a callback.
+    """
+    event_type = type(event).__name__
+    async with unit_of_work(sessionmaker) as session:
+        inbox = InboxRepository(session)
+        if await inbox.is_claimed(event.provider, event.event_key):
+            return CallbackStatus.DUPLICATE
+        row_id = (await inbox.record(raw)).id
+    try:
+        async with unit_of_work(sessionmaker) as session:
+            repository = InboxRepository(session)
+            status = await _apply(session, repository, registry, row_id, event)
+            await repository.mark(row_id, status, event_type=event_type, event_key=event.event_key)
+    except CallbackIgnored as ignored:
+        async with unit_of_work(sessionmaker) as session:
+            await InboxRepository(session).mark(
+                row_id,
+                CallbackStatus.IGNORED,
+                error=ignored.reason,
+                event_type=event_type,
+                event_key=event.event_key,
+            )
+        return CallbackStatus.IGNORED
+    return status

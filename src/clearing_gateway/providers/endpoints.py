@@ -21,6 +21,12 @@ ROUTES = {
 }
 
 
+def signed_paths(path: str, prefix: str) -> tuple[str, ...]:
+    """The middleware routes on the path behind the prefix, but a provider calling the
+    public URL signed the prefixed path; a direct call (a sandbox) signed the bare one."""
+    return (prefix + path, path) if prefix else (path,)
+
+
 async def _receive(request: Request, provider: str, channel: str) -> Response:
     runtime: Runtime = request.app.state.runtime
     providers = runtime.providers
@@ -36,6 +42,7 @@ async def _receive(request: Request, provider: str, channel: str) -> Response:
         path=path,
         headers={k.lower(): v for k, v in request.headers.items()},
         body=body,
+        signed_paths=signed_paths(path, runtime.settings.public_path_prefix),
     )
     reply = await process_callback(
         runtime.sessionmaker, providers.callbacks[provider], callback, providers.handlers

@@ -36,6 +36,11 @@ class ProviderOutcomeUnknown(ProviderError):
     """The request may have been acted on: timeout after sending, 5xx, unreadable answer."""
 
 
+class ProviderNotYetConfirmed(ProviderError):
+    """The provider knows the event but does not show it as done yet (a read API that lags
+    its own webhook): the callback is kept and asked about again, never treated as forged."""
+
+
 class CapabilityNotSupported(ProviderError):
     """The provider does not offer this operation."""
 

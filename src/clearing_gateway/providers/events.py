@@ -42,6 +42,10 @@ class PaymentReceived:
     paid_at: dt.datetime | None = None
     payer_name: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    # True when `amount` is the running total paid on `provider_payment_id` (Finan's
+    # `paid_amount`), which grows as a payment is completed in steps: the deposit is
+    # then the increase over what was already accounted for.
+    cumulative: bool = False
 
 
 @dataclass(frozen=True)

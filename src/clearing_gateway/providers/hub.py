@@ -57,7 +57,7 @@ def build_providers(settings: Settings) -> Providers:
         finpay=finpay,
         finan=finan,
         callbacks={
-            "topremit": TopremitCallbacks(config.topremit),
+            "topremit": TopremitCallbacks(config.topremit, topremit),
             "finpay": FinpayCallbacks(config.finpay, finpay),
             "finan": FinanCallbacks(config.finan, finan),
         },

@@ -60,14 +60,12 @@ class FinanCallbacks:
         moment = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
         if not within_window(moment, self.clock(), self.config.window_seconds):
             raise CallbackRejected("x-timestamp outside the 30 s window")
-        expected = signature(
-            self.config.secret_key,
-            "POST",
-            callback.path,
-            callback.body.decode("utf-8", "replace"),
-            stamp,
-        )
-        if not signature_matches(expected, given):
+        body = callback.body.decode("utf-8", "replace")
+        matches = [
+            signature_matches(signature(self.config.secret_key, "POST", path, body, stamp), given)
+            for path in callback.paths()
+        ]
+        if not any(matches):
             raise CallbackRejected("x-signature does not match")
 
     def verify(self, callback: RawCallback) -> ProviderEvent:
@@ -81,9 +79,12 @@ class FinanCallbacks:
             raise CallbackRejected("data is not an object", malformed=True)
         if kind == "create_payment":
             payment_id = text(data, "payment_id")
+            # One payment id takes several payments (partial, then the rest): the key names
+            # this transfer; confirmation re-keys it by the payment's running total.
+            step = optional_text(data, "transaction_code") or str(field(data, "amount"))
             return PaymentReceived(
                 provider=NAME,
-                event_key=f"payment:{payment_id}",
+                event_key=f"payment:{payment_id}:{step}",
                 instrument="cashin",
                 reference=optional_text(data, "reference_code"),
                 amount=number_amount(field(data, "amount"), DEFAULT_CURRENCY, "amount"),

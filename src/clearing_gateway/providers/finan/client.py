@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from clearing_gateway.kit.money import exponent
+from clearing_gateway.kit.money import AmountError, exponent
 from clearing_gateway.providers.base import (
     AccountInquiry,
     PaymentRequest,
@@ -18,10 +18,12 @@ from clearing_gateway.providers.base import (
     TransferRequest,
     TransferStatus,
 )
+from clearing_gateway.providers.callback_kit import strict_number
 from clearing_gateway.providers.config import FinanConfig
 from clearing_gateway.providers.errors import (
     CallbackRejected,
     CapabilityNotSupported,
+    ProviderNotYetConfirmed,
     ProviderOutcomeUnknown,
     ProviderRejected,
 )
@@ -60,9 +62,27 @@ def to_units(minor: int, currency: str) -> int:
 
 
 def from_units(value: Any, currency: str) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A Finan amount → minor units, or None when it is not a positive exact amount (a
+    truncated, negative, non-finite or oversized amount never reaches the ledger)."""
+    try:
+        return strict_number(value, currency)
+    except AmountError:
         return None
-    return int(Decimal(str(value)).scaleb(exponent(currency)))
+
+
+def matching(items: Any, reference: str) -> dict[str, Any] | None:
+    """The listed item whose `reference_id` is the one asked for: Finan's filter is
+    assumed, not documented, so a list is never trusted to hold only matches."""
+    if not isinstance(items, list):
+        return None
+    return next(
+        (
+            item
+            for item in items
+            if isinstance(item, dict) and str(item.get("reference_id", "")) == reference
+        ),
+        None,
+    )
 
 
 class FinanClient:
@@ -149,32 +169,56 @@ class FinanClient:
 
     async def find_payment(self, reference: str) -> dict[str, Any] | None:
         body = await self._call("GET", f"/api/v1/payments?reference_id={quote(reference, safe='')}")
-        items = body["data"] if isinstance(body["data"], list) else []
-        return items[0] if items else None
+        return matching(body["data"], reference)
 
     async def confirm_payment(self, event: PaymentReceived) -> PaymentReceived:
-        """Finan's webhooks are unauthenticated: the payment must exist and be paid."""
-        from dataclasses import replace
+        """Finan's webhooks are unauthenticated: the payment must exist and be paid.
 
+        A payment Finan does not know is refused (a forgery, 401). A payment it knows but
+        does not show as paid *yet* raises `ProviderNotYetConfirmed`: the read API can lag
+        the webhook, so the callback is kept and asked about again (503, reconciliation).
+        """
         try:
             if event.provider_payment_id and not event.provider_payment_id.startswith("txn:"):
                 payment: dict[str, Any] | None = await self.get_payment(event.provider_payment_id)
             else:
                 payment = await self.find_payment(event.reference or "")
         except ProviderRejected as error:
+            if error.http_status is not None and error.http_status >= 500:
+                raise ProviderOutcomeUnknown(NAME, error.message) from None
             raise CallbackRejected(f"Finan does not confirm the payment: {error.message}") from None
-        if not payment or str(payment.get("status", "")).lower() not in PAID_STATUSES:
-            raise CallbackRejected("Finan does not show this payment as paid")
+        if not payment:
+            raise CallbackRejected("Finan does not know this payment")
+        return self.paid_event(event, payment)
+
+    def paid_event(self, event: PaymentReceived, payment: dict[str, Any]) -> PaymentReceived:
+        """The event as Finan's read API states it: its cumulative `paid_amount`, its
+        payment id and its reference, under a key that changes only when more is paid
+        (a callback and a reconciliation pass that see the same state share the key)."""
+        status = str(payment.get("status", "")).lower()
+        payment_id = str(payment.get("id") or "")
+        if status not in PAID_STATUSES:
+            raise ProviderNotYetConfirmed(
+                NAME, f"Finan does not show payment {payment_id} as paid yet (status {status})"
+            )
+        reference = payment.get("reference_id")
+        if not isinstance(reference, str) or not reference or not payment_id:
+            # Never fall back to the webhook's own (unauthenticated) reference.
+            raise CallbackRejected("Finan's payment has no id or reference_id")
+        if event.reference and event.reference != reference:
+            raise CallbackRejected("the webhook's reference is not the payment's")
         currency = str(payment.get("currency", event.currency))
-        paid = from_units(payment.get("paid_amount", payment.get("amount")), currency)
+        paid = from_units(payment.get("paid_amount"), currency)
         if paid is None:
-            raise CallbackRejected("Finan's payment has no amount")
+            raise CallbackRejected(f"Finan's paid_amount {payment.get('paid_amount')!r} is refused")
         return replace(
             event,
+            event_key=f"payment:{payment_id}:paid:{paid}",
             amount=paid,
             currency=currency,
-            provider_payment_id=str(payment.get("id")),
-            reference=str(payment.get("reference_id", event.reference)),
+            provider_payment_id=payment_id,
+            reference=reference,
+            cumulative=True,
         )
 
     # -- payouts ----------------------------------------------------------------------
@@ -207,10 +251,9 @@ class FinanClient:
 
     async def check_status(self, reference: str) -> TransferStatus:
         body = await self._call("GET", f"/api/v1/payouts?reference_id={quote(reference, safe='')}")
-        items = body["data"] if isinstance(body["data"], list) else []
-        if not items:
+        payout = matching(body["data"], reference)
+        if payout is None:
             return TransferStatus(NAME, reference, None, DisbursementStatus.NOT_FOUND, "not_found")
-        payout = items[0]
         return self._status(
             reference, payout, from_units(payout.get("amount"), str(payout.get("currency", "IDR")))
         )

@@ -27,6 +27,7 @@ from clearing_gateway.providers.sandbox_kit import (
     read_json,
     route_path,
 )
+from clearing_gateway.providers.statement_kit import StatementBook
 
 API = "/open/api/v1"
 
@@ -70,6 +71,11 @@ class FinanSandbox:
         self.accounts: dict[tuple[str, str], str] = {}
         self.payments: dict[str, dict[str, Any]] = {}
         self.payouts: dict[str, dict[str, Any]] = {}
+        # A lagging read API: while on, GET /payments shows each payment as it was before
+        # the payments made since (Finan's webhook can run ahead of its read side).
+        self.read_lag = False
+        self.stale_payments: dict[str, dict[str, Any]] = {}
+        self.statement = StatementBook()
         self.faults = FaultInjector()
         self.callbacks = CallbackSender(resign=self._sign)
         self._timers: set[asyncio.Task[None]] = set()
@@ -93,6 +99,8 @@ class FinanSandbox:
                 Route(API + "/payouts/{id}/otps", self._verify_otp, methods=["POST"]),
                 Route("/control/accounts", self._add_account, methods=["POST"]),
                 Route("/control/payments/{id}/pay", self._control_pay, methods=["POST"]),
+                Route("/control/read-lag", self._control_read_lag, methods=["POST"]),
+                *self.statement.routes(),
                 Route("/control/payouts/{id}/{action}", self._control_payout, methods=["POST"]),
                 *control_routes(self.faults, self.callbacks),
             ]
@@ -150,7 +158,10 @@ class FinanSandbox:
                 raise FinanError(404, 404001, "payment not found")
         except FinanError as error:
             return error.response()
-        return _envelope(200, 102001, "Thực thi API thành công", payment)
+        return _envelope(200, 102001, "Thực thi API thành công", self._readable(payment))
+
+    def _readable(self, payment: dict[str, Any]) -> dict[str, Any]:
+        return self.stale_payments.get(payment["id"], payment) if self.read_lag else payment
 
     async def _list_payments(self, request: Request) -> Response:
         try:
@@ -158,7 +169,9 @@ class FinanSandbox:
         except FinanError as error:
             return error.response()
         wanted = request.query_params.get("reference_id")
-        items = [p for p in self.payments.values() if wanted in (None, p["reference_id"])]
+        items = [
+            self._readable(p) for p in self.payments.values() if wanted in (None, p["reference_id"])
+        ]
         return _envelope(200, 102001, "Thực thi API thành công", items)
 
     async def _create_payout(self, request: Request) -> Response:
@@ -232,6 +245,16 @@ class FinanSandbox:
     def _finish(self, payout: dict[str, Any], status: str) -> None:
         payout["status"] = status
         payout["otp_status"] = "success" if status == "success" else "failed"
+        if status == "success":
+            self.statement.record(
+                "debit",
+                payout["reference_id"],
+                payout["id"],
+                payout["amount"],
+                str(payout["currency"]),
+                "SUCCESS",
+                major=True,
+            )
         self._webhook_cashout(payout)
 
     async def _get_payout(self, request: Request) -> Response:
@@ -271,15 +294,23 @@ class FinanSandbox:
         payment = self.payments.get(key) or next(
             (p for p in self.payments.values() if p["reference_id"] == key), None
         )
-        if payment is None or payment["status"] != "unpaid":
+        # A partly paid request takes further payments (the payer sends the rest).
+        if payment is None or payment["status"] not in ("unpaid", "partial_paid"):
             return JSONResponse({"error": "no unpaid payment with that id"}, 404)
-        amount = int(doc.get("amount", payment["amount"]))
-        payment["paid_amount"] = amount
+        if self.read_lag and payment["id"] not in self.stale_payments:
+            self.stale_payments[payment["id"]] = dict(payment)
+        amount = int(doc.get("amount", payment["amount"] - payment["paid_amount"]))
+        payment["paid_amount"] += amount
+        total = payment["paid_amount"]
+        currency = str(payment["currency"])
+        self.statement.record(
+            "credit", payment["reference_id"], payment["id"], amount, currency, "PAID", major=True
+        )
         payment["status"] = (
             "paid"
-            if amount == payment["amount"]
+            if total == payment["amount"]
             else "extra_paid"
-            if amount > payment["amount"]
+            if total > payment["amount"]
             else "partial_paid"
         )
         document = {
@@ -297,6 +328,13 @@ class FinanSandbox:
         }
         self._send(document, f"payment:{payment['id']}")
         return JSONResponse({"status": payment["status"], "paymentId": payment["id"]})
+
+    async def _control_read_lag(self, request: Request) -> Response:
+        doc = await read_json(request)
+        self.read_lag = bool(doc.get("lag", True))
+        if not self.read_lag:
+            self.stale_payments.clear()  # the read side has caught up
+        return JSONResponse({"lag": self.read_lag})
 
     async def _control_payout(self, request: Request) -> Response:
         key = request.path_params["id"]

@@ -27,6 +27,7 @@ from clearing_gateway.providers.sandbox_kit import (
     control_routes,
     read_json,
 )
+from clearing_gateway.providers.statement_kit import StatementBook
 from clearing_gateway.providers.topremit.signing import snap_timestamp
 
 PREFIX = "/pg/payment/card/disbursement"
@@ -67,6 +68,7 @@ class FinpaySandbox:
         self.accounts: dict[tuple[str, str], str] = {}
         self.inquiries: dict[str, tuple[str, str]] = {}  # refCode → (bank, account), single use
         self.transfers: dict[str, SandboxTransfer] = {}  # by order id
+        self.statement = StatementBook()
         self.faults = FaultInjector()
         self.callbacks = CallbackSender(resign=None)
         self._timers: set[asyncio.Task[None]] = set()
@@ -86,6 +88,7 @@ class FinpaySandbox:
             Route("/control/accounts", self._add_account, methods=["POST"]),
             Route("/control/transfers/{order}/{action}", self._control_transfer, methods=["POST"]),
             Route("/control/settings", self._control_settings, methods=["POST"]),
+            *self.statement.routes(),
             *control_routes(self.faults, self.callbacks),
         ]
         return Starlette(routes=routes)
@@ -173,6 +176,16 @@ class FinpaySandbox:
 
     def finish(self, transfer: SandboxTransfer, status: str) -> None:
         transfer.status = status
+        if status in ("00", "04"):
+            self.statement.record(
+                "debit" if status == "00" else "refund",
+                transfer.order_id,
+                transfer.reference_no,
+                transfer.amount,
+                "IDR",
+                "SUCCESS" if status == "00" else "REFUNDED",
+                major=True,
+            )
         self.notify(transfer)
 
     def notification(self, transfer: SandboxTransfer) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from clearing_gateway.providers.sandbox_kit import (
     read_json,
     route_path,
 )
+from clearing_gateway.providers.statement_kit import StatementBook
 from clearing_gateway.providers.topremit.signing import (
     bearer_token,
     parse_snap_timestamp,
@@ -133,6 +134,7 @@ class TopremitSandbox:
         self.external_ids: set[str] = set()
         self.vas: dict[str, SandboxVa] = {}  # by trxId
         self.qris: dict[str, SandboxQris] = {}  # by referenceNo
+        self.statement = StatementBook()
         self.faults = FaultInjector()
         self.callbacks = CallbackSender(resign=self._resign)
         self.app = FaultMiddleware(self._build(), self.faults)
@@ -153,6 +155,7 @@ class TopremitSandbox:
             Route("/pg/snap/v1/qr/qr-mpm-query", self._query_qris, methods=["POST"]),
             Route("/control/va/{id}/pay", self._control_pay_va, methods=["POST"]),
             Route("/control/qris/{id}/pay", self._control_pay_qris, methods=["POST"]),
+            *self.statement.routes(),
             *control_routes(self.faults, self.callbacks),
         ]
         return Starlette(routes=routes)
@@ -381,6 +384,7 @@ class TopremitSandbox:
             va.status = "PAID"
         va.paid_amount, va.paid_at = amount, utcnow()
         va.payer_name = payer_name or va.name
+        self.statement.record("credit", va.trx_id, va.payment_id, amount, va.currency, "PAID")
         self._send_va_callback(va)
         return va
 
@@ -508,6 +512,9 @@ class TopremitSandbox:
             return SnapError(404, "4045213", "Invalid Amount").response()
         qris.status, qris.paid_at = "PAID", utcnow()
         qris.payer_name = doc.get("payerName") or "QRIS PAYER"
+        self.statement.record(
+            "credit", qris.partner_reference_no, qris.payment_id, qris.amount, qris.currency, "PAID"
+        )
         document = {
             "originalReferenceNo": qris.reference_no,
             "originalPartnerReferenceNo": qris.partner_reference_no,
