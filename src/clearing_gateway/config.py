@@ -112,6 +112,22 @@ class Settings(BaseSettings):
     withdrawal_poll_after_seconds: float = Field(default=60.0, gt=0)
     withdrawal_poll_max_interval_seconds: float = Field(default=3600.0, gt=0)
     withdrawal_stuck_after_seconds: float = Field(default=86400.0, gt=0)
+    # Reconciliation of withdrawals (docs/reconciliation.md, "Withdrawals").
+    # The submission fence: longer than one provider call can last (connect + read).
+    withdrawal_submit_lease_seconds: float = Field(default=300.0, gt=0)
+    # Only the provider's explicit "not found" this long after the submission counts as
+    # "never received" (an order may take a while to appear at an asynchronous provider).
+    withdrawal_not_found_after_seconds: float = Field(default=900.0, gt=0)
+    # Send again by itself after "never received"? Off: an operator decides, until the
+    # provider documents that a reused order id is refused.
+    withdrawal_auto_resubmit: bool = False
+    # How long a SUCCESS withdrawal is still checked for a refund, and the longest gap
+    # between two of those checks.
+    withdrawal_refund_window_seconds: float = Field(default=30 * 86400.0, gt=0)
+    withdrawal_refund_poll_max_interval_seconds: float = Field(default=86400.0, gt=0)
+    # A provider notification Check Status still contradicts after this long goes to
+    # an operator (it keeps being checked).
+    withdrawal_notice_confirm_seconds: float = Field(default=86400.0, gt=0)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -27,7 +27,12 @@ from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.errors import ErrorCode, GatewayError, validation_error
 from clearing_gateway.kit.ids import new_id
 from clearing_gateway.kit.logging import get_logger
-from clearing_gateway.kit.money import DEFAULT_CURRENCY, AmountError, parse_amount
+from clearing_gateway.kit.money import (
+    DEFAULT_CURRENCY,
+    AmountError,
+    format_amount,
+    parse_amount,
+)
 from clearing_gateway.ledger import fees
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey, Posting, withdrawal_postings
@@ -232,15 +237,18 @@ class ProviderOutcome:
     code: str
     message: str = ""
     provider_transaction_id: str | None = None
+    # The transfer's amount as the provider reports it (minor units), when it does.
+    amount: int | None = None
 
     @classmethod
     def of(cls, news: TransferStatus | DisbursementStatusChanged) -> ProviderOutcome:
-        """From a connector's status answer or a callback event (the same four facts)."""
+        """From a connector's status answer or a callback event (the same five facts)."""
         return cls(
             status=news.status,
             code=news.provider_status_code,
             message=news.message,
             provider_transaction_id=news.provider_reference,
+            amount=news.amount,
         )
 
 
@@ -288,6 +296,7 @@ async def move(
         withdrawal.trx_date_time = now
         withdrawal.next_poll_at = None
         withdrawal.stuck_since = None
+        withdrawal.review_reason = None
     if target is not WithdrawalStatus.PROCESSING:
         withdrawal.outcome_unknown = False
     await session.flush()
@@ -321,7 +330,17 @@ async def apply_provider_outcome(
 ) -> bool:
     """Bring a locked withdrawal up to what the provider says. Returns False when it
     changes nothing (late, repeated or contradicting news: recorded by the caller,
-    never applied backwards)."""
+    never applied backwards, or an amount that is not ours: flagged for an operator)."""
+    if outcome.amount is not None and outcome.amount != withdrawal.amount:
+        # Never settle money on a transfer whose amount the provider sees differently.
+        flag_for_review(
+            withdrawal,
+            f"the provider reports {format_amount(outcome.amount, withdrawal.currency)} "
+            f"for a transfer of {format_amount(withdrawal.amount, withdrawal.currency)} "
+            f"({outcome.code})",
+        )
+        await session.flush()
+        return False
     if outcome.provider_transaction_id and not withdrawal.provider_transaction_id:
         withdrawal.provider_transaction_id = outcome.provider_transaction_id
     withdrawal.provider_status_code = outcome.code
@@ -377,6 +396,61 @@ async def apply_provider_outcome(
         withdrawal.stuck_since = withdrawal.stuck_since or utcnow()
     await session.flush()
     return changed
+
+
+# How far a provider status has gone: news "ahead" of the read API is kept and re-checked.
+_PROGRESS = {
+    DisbursementStatus.NOT_FOUND: 0,
+    DisbursementStatus.PENDING: 0,
+    DisbursementStatus.SUCCESS: 1,
+    DisbursementStatus.FAILED: 1,
+    DisbursementStatus.REFUNDED: 2,
+}
+_REACHED = {
+    DisbursementStatus.SUCCESS: {WithdrawalStatus.SUCCESS, WithdrawalStatus.REFUNDED},
+    DisbursementStatus.FAILED: {WithdrawalStatus.FAILED},
+    DisbursementStatus.REFUNDED: {WithdrawalStatus.REFUNDED},
+}
+
+
+def keep_unconfirmed_notice(
+    withdrawal: Withdrawal, notified: DisbursementStatus | None, confirmed: DisbursementStatus
+) -> bool:
+    """A genuine notification says more than Check Status does yet (Finpay `04` while
+    Check Status still says `00`): remember it and have the reconciliation re-check soon,
+    with backoff, until it is confirmed or goes to an operator. True if kept."""
+    if notified is None or _PROGRESS[notified] <= _PROGRESS[confirmed]:
+        return False
+    if notice_confirmed(withdrawal, notified):
+        return False
+    now = utcnow()
+    if withdrawal.notice_code != notified.value:
+        withdrawal.notice_code = notified.value
+        withdrawal.notice_at = now
+    withdrawal.next_poll_at = now
+    log.warning(
+        "withdrawal.unconfirmed_notice",
+        withdrawal_id=str(withdrawal.id),
+        notified=notified.value,
+        confirmed=confirmed.value,
+    )
+    return True
+
+
+def notice_confirmed(withdrawal: Withdrawal, notified: DisbursementStatus | None = None) -> bool:
+    """Has the withdrawal reached what the kept notification announced?"""
+    if notified is None and withdrawal.notice_code is None:
+        return True
+    target = notified or DisbursementStatus(str(withdrawal.notice_code))
+    return WithdrawalStatus(withdrawal.status) in _REACHED.get(target, set())
+
+
+def flag_for_review(withdrawal: Withdrawal, reason: str) -> None:
+    """An operator must look (`withdrawals stuck`): the automated paths will not guess.
+    The poll goes on, so a later answer from the provider still counts."""
+    withdrawal.stuck_since = withdrawal.stuck_since or utcnow()
+    withdrawal.review_reason = reason[:200]
+    log.error("withdrawal.review", withdrawal_id=str(withdrawal.id), reason=reason)
 
 
 async def _to_success(
@@ -468,5 +542,6 @@ def stuck_out(w: Withdrawal) -> dict[str, Any]:
         "polls": w.polls,
         "submittedAt": iso(w.submitted_at),
         "stuckSince": iso(w.stuck_since),
+        "reviewReason": w.review_reason,
         "createdAt": iso(w.created_at),
     }

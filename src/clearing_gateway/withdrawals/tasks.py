@@ -20,7 +20,8 @@ async def submit(runtime: Runtime, job: jobs.Job) -> None:
         withdrawal_id = uuid.UUID(str(job.payload["withdrawalId"]))
     except (KeyError, ValueError):
         raise jobs.GiveUp("payload has no valid withdrawalId") from None
-    await submit_withdrawal(runtime, withdrawal_id)
+    # Set by the reconciliation or an operator: send again after an explicit "not found".
+    await submit_withdrawal(runtime, withdrawal_id, approved=job.payload.get("approved") is True)
 
 
 @jobs.handler(RECONCILE_JOB, max_attempts=1, every=dt.timedelta(seconds=30))

@@ -128,7 +128,9 @@ class FinpayClient:
         response = await send(self.http, NAME, "GET", self._url(path), headers=self._headers())
         body = response.body
         code = str(body.get("latestTransactionStatus", ""))
-        if response.status_code == 404 and code in ("", "07"):
+        # Only Finpay's explicit "07 Not found" proves absence. Any other 404 (a wrong path,
+        # an API gateway or a WAF answering JSON) proves nothing and licenses no resend.
+        if code == "07":
             return TransferStatus(
                 NAME,
                 reference,
@@ -137,6 +139,11 @@ class FinpayClient:
                 "07",
                 str(body.get("responseMessage", "Not found")),
                 raw=body,
+            )
+        if not 200 <= response.status_code < 300:
+            # A failed look-up says nothing about the transfer: unknown, never "absent".
+            raise ProviderOutcomeUnknown(
+                NAME, f"Check Status answered HTTP {response.status_code} without an explicit 07"
             )
         body = snap_success(NAME, response)
         amount = None
