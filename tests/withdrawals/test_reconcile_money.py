@@ -12,8 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from clearing_gateway.crosscheck.service import verify_all
+from clearing_gateway.db import unit_of_work
 from clearing_gateway.jobs.models import Job
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.providers.base import TransferRequest, TransferStatus
@@ -21,6 +23,7 @@ from clearing_gateway.providers.config import FinpayConfig
 from clearing_gateway.providers.errors import ProviderOutcomeUnknown
 from clearing_gateway.providers.events import DisbursementStatus
 from clearing_gateway.providers.finpay.client import FinpayClient
+from clearing_gateway.withdrawals.models import Withdrawal
 from clearing_gateway.withdrawals.reconciliation import reconcile
 from clearing_gateway.withdrawals.submission import submit_withdrawal
 from tests.providers.conftest import settled_inbox
@@ -335,3 +338,28 @@ async def test_amount_the_provider_reports_differently_goes_to_an_operator(
     monkeypatch.setattr(FinpayClient, "check_status", real)
     await reconcile(payouts.runtime, later(3600))
     assert await payouts.status(tx) == "SUCCESS"
+
+
+# --- ledger verify: every withdrawal against its hold -------------------------------------
+
+
+async def test_verify_checks_each_withdrawal_against_its_hold(payouts: Payouts) -> None:
+    tx = await start(payouts)
+    await payouts.run_jobs()
+    await payouts.until_status(tx, "SUCCESS")
+    async with payouts.runtime.sessionmaker() as session:
+        assert await verify_all(session) == []
+    for wrong in ("PROCESSING", "FAILED", "REFUNDED"):
+        await set_status(payouts, tx, wrong)
+        async with payouts.runtime.sessionmaker() as session:
+            findings = await verify_all(session)
+        assert [f.check for f in findings] == ["withdrawal"], wrong
+        assert tx in findings[0].subject
+    await set_status(payouts, tx, "SUCCESS")
+
+
+async def set_status(payouts: Payouts, tx: str, status: str) -> None:
+    async with unit_of_work(payouts.runtime.sessionmaker) as session:
+        await session.execute(
+            update(Withdrawal).where(Withdrawal.id == uuid.UUID(tx)).values(status=status)
+        )

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearing_gateway.crosscheck.service import verify_all
 from clearing_gateway.kit.cli import fail, run_in_transaction
 from clearing_gateway.kit.ids import new_id
 from clearing_gateway.kit.money import DEFAULT_CURRENCY, AmountError, format_amount, parse_amount
@@ -20,7 +21,6 @@ from clearing_gateway.ledger import fees, service
 from clearing_gateway.ledger.accounts import PROVIDERS, VAULTS, AccountKey, Posting
 from clearing_gateway.ledger.errors import LedgerError
 from clearing_gateway.ledger.fees import FeeScheduleError
-from clearing_gateway.ledger.verify import verify
 
 T = TypeVar("T")
 
@@ -162,8 +162,9 @@ def balances(
 
 @app.command("verify")
 def verify_command() -> None:
-    """Recompute every balance from its entries and check every invariant."""
-    findings = run_in_transaction(verify)
+    """Recompute every balance from its entries and check every invariant, then check
+    every deposit and withdrawal against the ledger."""
+    findings = run_in_transaction(verify_all)
     for finding in findings:
         typer.echo(str(finding))
     if findings:
