@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     # A provider notification Check Status still contradicts after this long goes to
     # an operator (it keeps being checked).
     withdrawal_notice_confirm_seconds: float = Field(default=86400.0, gt=0)
+    # Production runs on PostgreSQL: SQLite serialises every write and holds its lock
+    # across provider calls. Set to true only to run production on SQLite knowingly.
+    allow_sqlite_in_production: bool = False
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -161,6 +164,17 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.gateway_env is Environment.PRODUCTION
+
+    @property
+    def database_refusal(self) -> str | None:
+        """Why this database may not be used here (checked when the engine is built)."""
+        sqlite = self.database_url.split(":", 1)[0].startswith("sqlite")
+        if self.is_production and sqlite and not self.allow_sqlite_in_production:
+            return (
+                "production refuses a SQLite DATABASE_URL; use PostgreSQL, or set "
+                "ALLOW_SQLITE_IN_PRODUCTION=true to accept it knowingly"
+            )
+        return None
 
     @property
     def worker_in_process(self) -> bool:

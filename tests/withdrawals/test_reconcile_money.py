@@ -29,6 +29,7 @@ from clearing_gateway.withdrawals.submission import submit_withdrawal
 from tests.providers.conftest import settled_inbox
 from tests.withdrawals.conftest import Payouts
 from tests.withdrawals.test_faults import AMOUNT, FUNDS, after_poll_age, fault_on_transfer, start
+from tests.withdrawals.test_reconciliation import operator
 
 
 def later(seconds: float) -> dt.datetime:
@@ -275,6 +276,18 @@ async def test_not_found_counts_only_after_its_window_and_then_goes_to_review(
     assert payouts.finpay.transfers == {}  # nothing was sent again
     vault = await payouts.vault()
     assert (vault.available, vault.debits_pending) == (FUNDS - AMOUNT, AMOUNT)
+    # The operator may not fail it (it was submitted), but may approve sending it again.
+    refused = await asyncio.to_thread(
+        operator, payouts, "resolve", tx, "--status", "FAILED", "--note", "x", code=1
+    )
+    assert "cannot be failed by hand" in refused
+    listed = await asyncio.to_thread(operator, payouts, "stuck")
+    assert "automatic resubmission is off" in listed
+    await asyncio.to_thread(operator, payouts, "resubmit", tx, "--note", "Finpay: never seen")
+    await asyncio.to_thread(operator, payouts, "resubmit", tx, "--note", "twice by mistake")
+    await payouts.run_jobs()
+    await payouts.until_status(tx, "SUCCESS")
+    assert len(payouts.finpay.transfers) == 1
 
 
 @pytest.mark.parametrize(

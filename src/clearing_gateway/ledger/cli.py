@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.crosscheck.service import verify_all
 from clearing_gateway.kit.cli import fail, run_in_transaction
-from clearing_gateway.kit.ids import new_id
 from clearing_gateway.kit.money import DEFAULT_CURRENCY, AmountError, format_amount, parse_amount
 from clearing_gateway.ledger import fees, service
 from clearing_gateway.ledger.accounts import PROVIDERS, VAULTS, AccountKey, Posting
@@ -34,7 +33,9 @@ AmountOpt = Annotated[str, typer.Option("--amount", help='Decimal amount, e.g. "
 NoteOpt = Annotated[str | None, typer.Option("--note", help="Why (kept on the transfer)")]
 IdOpt = Annotated[
     str | None,
-    typer.Option("--id", help="Transfer id; re-running with the same id changes nothing"),
+    typer.Option(
+        "--id", help="Transfer id (required); re-running with the same id changes nothing"
+    ),
 ]
 CurrencyOpt = Annotated[str, typer.Option("--currency", help="ISO 4217 code")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON")]
@@ -59,6 +60,14 @@ def _vault(merchant_id: uuid.UUID, provider: str, vault: str, currency: str) -> 
         return AccountKey.vault(merchant_id, provider, vault, currency)
     except ValueError as exc:
         fail(str(exc))
+
+
+def _required_id(transfer_id: str | None) -> str:
+    """A manual movement is idempotent: the operator names it, so a re-run (a retried
+    command, a pasted line run twice) finds the first one instead of moving money again."""
+    if transfer_id is None or not transfer_id.strip():
+        fail("--id is required: re-running a command with the same id changes nothing")
+    return transfer_id.strip()
 
 
 def _post(transfer_id: str, posting: Posting, kind: str, note: str | None) -> dict[str, Any]:
@@ -102,7 +111,7 @@ def top_up(
     merchant_id = _merchant(merchant)
     key = _vault(merchant_id, provider, vault, currency)
     posting = Posting(AccountKey.clearing(provider, currency), key, _amount(amount, currency))
-    result = _post(transfer_id or f"topup:{new_id()}", posting, "top_up", note)
+    result = _post(_required_id(transfer_id), posting, "top_up", note)
     typer.echo(json.dumps(result))
 
 
@@ -124,7 +133,7 @@ def transfer(
     if debit == credit:
         fail("--from and --to must be different vaults")
     posting = Posting(debit, credit, _amount(amount, currency))
-    result = _post(transfer_id or f"vault-transfer:{new_id()}", posting, "vault_transfer", note)
+    result = _post(_required_id(transfer_id), posting, "vault_transfer", note)
     typer.echo(json.dumps(result))
 
 

@@ -507,6 +507,14 @@ async def resolve_by_operator(
     current = WithdrawalStatus(withdrawal.status)
     if current not in (WithdrawalStatus.PENDING, WithdrawalStatus.PROCESSING):
         raise ResolveError(f"withdrawal is already {current}; only open ones can be resolved")
+    if target is WithdrawalStatus.FAILED and withdrawal.submitted_at is not None:
+        # The provider may still pay it: releasing the hold now could pay out money the
+        # merchant has back. Only the provider's answer fails it (the poll applies it).
+        raise ResolveError(
+            f"withdrawal was submitted to {withdrawal.provider}: it cannot be failed by hand; "
+            "the provider's answer settles it, or `withdrawals resubmit` it if the provider "
+            "never received it"
+        )
     if target is WithdrawalStatus.SUCCESS and current is WithdrawalStatus.PENDING:
         await move(
             session, withdrawal, WithdrawalStatus.PROCESSING, source=Source.OPERATOR, note=note
@@ -521,6 +529,34 @@ async def resolve_by_operator(
     )
     withdrawal.stuck_since = None
     await session.flush()
+    return withdrawal
+
+
+async def resubmit_by_operator(
+    session: AsyncSession, withdrawal_id: uuid.UUID, note: str
+) -> Withdrawal:
+    """An operator's approval to send again a withdrawal the provider never received. The
+    job still asks the provider first and sends only on its explicit "not found"."""
+    if not note.strip():
+        raise ResolveError("a note explaining the decision is required")
+    withdrawal = await WithdrawalRepository(session).get_for_update(withdrawal_id)
+    if withdrawal is None:
+        raise ResolveError(f"withdrawal {withdrawal_id} not found")
+    status = WithdrawalStatus(withdrawal.status)
+    resendable = status is WithdrawalStatus.PENDING or (
+        status is WithdrawalStatus.PROCESSING and withdrawal.outcome_unknown
+    )
+    if withdrawal.submitted_at is None or not resendable:
+        raise ResolveError(
+            f"withdrawal is {status}: only a submitted one whose outcome is unknown can be resent"
+        )
+    await jobs.enqueue(
+        session,
+        SUBMIT_JOB,
+        {"withdrawalId": str(withdrawal.id), "approved": True},
+        dedupe_key=f"withdrawal-operator-resubmit:{withdrawal.id}:{withdrawal.submit_token}",
+    )
+    log.warning("withdrawal.operator_resubmit", withdrawal_id=str(withdrawal.id), note=note)
     return withdrawal
 
 
