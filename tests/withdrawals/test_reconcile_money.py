@@ -362,12 +362,18 @@ async def test_verify_checks_each_withdrawal_against_its_hold(payouts: Payouts) 
     await payouts.until_status(tx, "SUCCESS")
     async with payouts.runtime.sessionmaker() as session:
         assert await verify_all(session) == []
-    for wrong in ("PROCESSING", "FAILED", "REFUNDED"):
+    expected = {
+        "PROCESSING": "PROCESSING but its hold is posted",
+        "FAILED": "FAILED but its hold is posted",
+        "REFUNDED": "REFUNDED without a refund",
+    }
+    for wrong, finding in expected.items():
         await set_status(payouts, tx, wrong)
         async with payouts.runtime.sessionmaker() as session:
             findings = await verify_all(session)
-        assert [f.check for f in findings] == ["withdrawal"], wrong
-        assert tx in findings[0].subject
+        assert {f.check for f in findings} == {"withdrawal"}, wrong
+        assert all(tx in f.subject for f in findings)
+        assert finding in [f.detail for f in findings]
     await set_status(payouts, tx, "SUCCESS")
 
 

@@ -70,7 +70,13 @@ class CrossCheckRepository:
 
     async def withdrawals(self) -> list[Any]:
         rows = await self.session.execute(
-            select(Withdrawal.id, Withdrawal.status, Withdrawal.amount, Withdrawal.fee)
+            select(
+                Withdrawal.id,
+                Withdrawal.status,
+                Withdrawal.amount,
+                Withdrawal.fee,
+                Withdrawal.provider_fee,
+            )
         )
         return list(rows)
 

@@ -5,7 +5,8 @@
   a FAILED deposit has none; no deposit transfer exists without its deposit;
 - every withdrawal's status matches its hold `withdrawal:{id}` (amount + fee): PENDING and
   PROCESSING ↔ pending, SUCCESS ↔ posted, FAILED ↔ voided, REFUNDED ↔ posted plus a
-  posted refund `withdrawal-refund:{id}` of its amount; a refund exists only for REFUNDED.
+  posted refund `withdrawal-refund:{id}` of its amount; a refund exists only for REFUNDED;
+  a paid withdrawal's provider fee is booked once (`withdrawal-provider-fee:{id}`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.crosscheck.repository import CrossCheckRepository
 from clearing_gateway.deposits.models import DepositStatus
+from clearing_gateway.ledger import service as ledger
+from clearing_gateway.ledger.accounts import AccountKey
 from clearing_gateway.ledger.verify import Finding, verify
 from clearing_gateway.withdrawals.models import WithdrawalStatus
-from clearing_gateway.withdrawals.service import hold_id, refund_id
+from clearing_gateway.withdrawals.service import hold_id, provider_fee_id, refund_id
 
 HOLD_FOR = {
     WithdrawalStatus.PENDING: "pending",
@@ -64,14 +67,23 @@ async def _deposits(repository: CrossCheckRepository) -> list[Finding]:
 
 async def _withdrawals(repository: CrossCheckRepository) -> list[Finding]:
     findings = []
-    transfers = await repository.transfers_of_kinds("withdrawal", "withdrawal_refund")
+    transfers = await repository.transfers_of_kinds(
+        "withdrawal", "withdrawal_refund", "provider_fee"
+    )
     owned: set[str] = set()
     for row in await repository.withdrawals():
         subject = f"withdrawal {row.id}"
         status = WithdrawalStatus(row.status)
         hold = transfers.get(hold_id(row.id))
         refund = transfers.get(refund_id(row.id))
-        owned.update((hold_id(row.id), refund_id(row.id)))
+        fee = transfers.get(provider_fee_id(row.id))
+        owned.update((hold_id(row.id), refund_id(row.id), provider_fee_id(row.id)))
+        paid = status in (WithdrawalStatus.SUCCESS, WithdrawalStatus.REFUNDED)
+        wanted_fee = row.provider_fee if paid and row.provider_fee else 0
+        if (fee.posted_total if fee is not None else 0) != wanted_fee:
+            findings.append(
+                Finding("withdrawal", subject, f"provider fee {wanted_fee} is not booked once")
+            )
         if hold is None:
             findings.append(Finding("withdrawal", subject, f"{status} without a hold"))
         elif hold.status != HOLD_FOR[status]:
@@ -102,3 +114,20 @@ async def _withdrawals(repository: CrossCheckRepository) -> list[Finding]:
     for transfer_id in sorted(set(transfers) - owned):
         findings.append(Finding("withdrawal", transfer_id, "transfer without a withdrawal"))
     return findings
+
+
+async def provider_balance(
+    session: AsyncSession, provider: str, reported: int, currency: str = "IDR"
+) -> Finding | None:
+    """Provider clearing against the balance the provider reports, at rest (nothing in
+    flight): what was placed there, less what was paid out and the provider's fees, plus
+    what came back. Pending holds are not counted: the provider may not have them yet."""
+    ours = await ledger.account_balance(session, AccountKey.clearing(provider, currency))
+    held_there = ours.debits_posted - ours.credits_posted
+    if held_there == reported:
+        return None
+    return Finding(
+        "provider-balance",
+        provider,
+        f"provider clearing says {held_there}, the provider reports {reported}",
+    )

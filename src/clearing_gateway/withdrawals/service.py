@@ -77,6 +77,10 @@ def refund_id(withdrawal_id: uuid.UUID) -> str:
     return f"withdrawal-refund:{withdrawal_id}"
 
 
+def provider_fee_id(withdrawal_id: uuid.UUID) -> str:
+    return f"withdrawal-provider-fee:{withdrawal_id}"
+
+
 def provider_reference_for(withdrawal_id: uuid.UUID) -> str:
     # Ours, derived once from the withdrawal id: every retry sends exactly this order id,
     # so the provider's own duplicate check (Finpay 409) backs up ours.
@@ -239,6 +243,8 @@ class ProviderOutcome:
     provider_transaction_id: str | None = None
     # The transfer's amount as the provider reports it (minor units), when it does.
     amount: int | None = None
+    # What the provider charges us for it, when it says (Finpay feeAmount).
+    fee: int | None = None
 
     @classmethod
     def of(cls, news: TransferStatus | DisbursementStatusChanged) -> ProviderOutcome:
@@ -249,6 +255,7 @@ class ProviderOutcome:
             message=news.message,
             provider_transaction_id=news.provider_reference,
             amount=news.amount,
+            fee=news.fee if isinstance(news, TransferStatus) else None,
         )
 
 
@@ -269,6 +276,7 @@ async def move(
     now = utcnow()
     if target is WithdrawalStatus.SUCCESS:
         await ledger.post_pending(session, hold_id(withdrawal.id))
+        await _book_provider_fee(session, withdrawal)
     elif target is WithdrawalStatus.FAILED:
         await ledger.void_pending(session, hold_id(withdrawal.id))
         withdrawal.failure_reason = (failure_reason or note or "failed")[:200]
@@ -320,6 +328,26 @@ async def move(
     )
 
 
+async def _book_provider_fee(session: AsyncSession, withdrawal: Withdrawal) -> None:
+    """The provider's charge for a paid transfer leaves our balance there: booked once
+    (fee revenue → provider clearing), so provider clearing can equal the balance the
+    provider reports (docs/reconciliation.md)."""
+    if not withdrawal.provider_fee:
+        return
+    await ledger.post(
+        session,
+        provider_fee_id(withdrawal.id),
+        [
+            Posting(
+                AccountKey.fee_revenue(withdrawal.provider, withdrawal.currency),
+                AccountKey.clearing(withdrawal.provider, withdrawal.currency),
+                withdrawal.provider_fee,
+            )
+        ],
+        kind="provider_fee",
+    )
+
+
 async def apply_provider_outcome(
     session: AsyncSession,
     withdrawal: Withdrawal,
@@ -341,6 +369,10 @@ async def apply_provider_outcome(
         )
         await session.flush()
         return False
+    if outcome.fee is not None and withdrawal.provider_fee is None:
+        withdrawal.provider_fee = outcome.fee
+        if withdrawal.status in (WithdrawalStatus.SUCCESS, WithdrawalStatus.REFUNDED):
+            await _book_provider_fee(session, withdrawal)  # learnt after the payout
     if outcome.provider_transaction_id and not withdrawal.provider_transaction_id:
         withdrawal.provider_transaction_id = outcome.provider_transaction_id
     withdrawal.provider_status_code = outcome.code

@@ -121,6 +121,7 @@ class FinpayClient:
             message=str(answer.get("responseMessage", "")),
             amount=request.amount,
             raw=answer,
+            fee=_provider_fee(answer.get("feeAmount")),
         )
 
     async def check_status(self, reference: str) -> TransferStatus:
@@ -161,7 +162,20 @@ class FinpayClient:
             message=STATUS_TEXT.get(code, str(body.get("responseMessage", ""))),
             amount=amount,
             raw=body,
+            fee=_provider_fee(body.get("feeAmount")),
         )
+
+    async def balance(self) -> int:
+        """Our current balance at Finpay, in minor units (assumed `GET …/balance`)."""
+        response = await send(
+            self.http, NAME, "GET", self._url("/balance"), headers=self._headers()
+        )
+        body = snap_success(NAME, response)
+        value = body.get("balance")
+        try:
+            return parse_amount(value.get("value") if isinstance(value, dict) else None, "IDR")
+        except AmountError:
+            raise ProviderOutcomeUnknown(NAME, "balance answer without a balance") from None
 
     async def confirm(self, event: DisbursementStatusChanged) -> DisbursementStatusChanged:
         """Finpay's own advice: trust a notification only once Check Status agrees.
@@ -186,6 +200,13 @@ def _fee(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0
     return round(value * 100)
+
+
+def _provider_fee(value: Any) -> int | None:
+    """feeAmount in whole rupiah (a JSON integer), in minor units; anything else unknown."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value * 100
 
 
 def _str(value: Any) -> str | None:
