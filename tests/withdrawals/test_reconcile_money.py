@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from clearing_gateway import jobs
 from clearing_gateway.crosscheck.service import verify_all
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.jobs.models import Job
@@ -26,6 +27,7 @@ from clearing_gateway.providers.finpay.client import FinpayClient
 from clearing_gateway.withdrawals.models import Withdrawal
 from clearing_gateway.withdrawals.reconciliation import reconcile
 from clearing_gateway.withdrawals.submission import submit_withdrawal
+from clearing_gateway.withdrawals.tasks import submit as submit_job
 from tests.providers.conftest import settled_inbox
 from tests.withdrawals.conftest import Payouts
 from tests.withdrawals.test_faults import AMOUNT, FUNDS, after_poll_age, fault_on_transfer, start
@@ -382,3 +384,28 @@ async def set_status(payouts: Payouts, tx: str, status: str) -> None:
         await session.execute(
             update(Withdrawal).where(Withdrawal.id == uuid.UUID(tx)).values(status=status)
         )
+
+
+async def test_a_held_fence_makes_the_submit_job_wait_for_its_lease(payouts: Payouts) -> None:
+    await payouts.control("settings", {"autoSettle": False})
+    await payouts.fund(FUNDS)
+    with_lease = utcnow() + dt.timedelta(seconds=120)
+
+    async def hold_fence(session: Any) -> None:
+        await session.execute(
+            update(Withdrawal).values(submit_token="t" * 32, submit_lease_until=with_lease)
+        )
+
+    created = await payouts.create()
+    tx = str(created.json()["data"]["transactionId"])
+    async with unit_of_work(payouts.runtime.sessionmaker) as session:
+        await hold_fence(session)
+    with pytest.raises(jobs.Retry) as retry:
+        await submit_job(payouts.runtime, Job(payload={"withdrawalId": tx}))
+    assert dt.timedelta(seconds=100) < retry.value.after <= dt.timedelta(seconds=120)
+    assert payouts.finpay.transfers == {}
+    assert await payouts.status(tx) == "PENDING"
+    async with unit_of_work(payouts.runtime.sessionmaker) as session:
+        await session.execute(update(Withdrawal).values(submit_lease_until=None))
+    await payouts.run_jobs()
+    assert len(payouts.finpay.transfers) == 1

@@ -82,6 +82,10 @@ class Snapshot:
 class SubmissionBusy(Exception):
     """Another run holds the submission fence: try again once its lease is over."""
 
+    def __init__(self, withdrawal_id: uuid.UUID, until: dt.datetime) -> None:
+        super().__init__(f"withdrawal {withdrawal_id} is being submitted until {until}")
+        self.until = until
+
 
 def connector_for(runtime: Runtime, provider: str) -> DisbursementConnector:
     assert runtime.providers is not None, "the runtime has no provider connectors"
@@ -107,7 +111,7 @@ async def _snapshot(runtime: Runtime, withdrawal_id: uuid.UUID) -> Snapshot | No
         now = utcnow()
         lease = withdrawal.submit_lease_until
         if lease is not None and lease > now:
-            raise SubmissionBusy(f"withdrawal {withdrawal_id} is being submitted until {lease}")
+            raise SubmissionBusy(withdrawal_id, lease)
         if withdrawal.submitted_at is not None:
             # Taking over a started submission: a new token fences out the earlier run,
             # whose call may still be in flight, from recording anything.

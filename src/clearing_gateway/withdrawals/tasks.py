@@ -7,9 +7,10 @@ import uuid
 
 from clearing_gateway import jobs
 from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.withdrawals.reconciliation import reconcile
 from clearing_gateway.withdrawals.service import SUBMIT_JOB
-from clearing_gateway.withdrawals.submission import submit_withdrawal
+from clearing_gateway.withdrawals.submission import SubmissionBusy, submit_withdrawal
 
 RECONCILE_JOB = "withdrawals.reconcile"
 
@@ -21,7 +22,13 @@ async def submit(runtime: Runtime, job: jobs.Job) -> None:
     except (KeyError, ValueError):
         raise jobs.GiveUp("payload has no valid withdrawalId") from None
     # Set by the reconciliation or an operator: send again after an explicit "not found".
-    await submit_withdrawal(runtime, withdrawal_id, approved=job.payload.get("approved") is True)
+    approved = job.payload.get("approved") is True
+    try:
+        await submit_withdrawal(runtime, withdrawal_id, approved=approved)
+    except SubmissionBusy as busy:
+        # Another run is talking to the provider: come back when its lease ends.
+        wait = max(busy.until - utcnow(), dt.timedelta(seconds=1))
+        raise jobs.Retry(wait, str(busy)) from None
 
 
 @jobs.handler(RECONCILE_JOB, max_attempts=1, every=dt.timedelta(seconds=30))
