@@ -409,3 +409,17 @@ async def test_a_held_fence_makes_the_submit_job_wait_for_its_lease(payouts: Pay
         await session.execute(update(Withdrawal).values(submit_lease_until=None))
     await payouts.run_jobs()
     assert len(payouts.finpay.transfers) == 1
+
+
+async def test_a_failure_after_success_goes_to_an_operator(payouts: Payouts) -> None:
+    tx = await start(payouts)
+    await payouts.run_jobs()
+    await payouts.until_status(tx, "SUCCESS")
+    await payouts.control("callbacks/mode", {"mode": "drop"})
+    await payouts.control(f"transfers/{(await payouts.row(tx)).provider_reference}/fail")
+    await reconcile(payouts.runtime, later(3600))
+    row = await payouts.row(tx)
+    assert row.status == "SUCCESS"  # nothing moves on a contradiction
+    assert row.review_reason is not None
+    assert "06 after SUCCESS" in row.review_reason
+    assert (await payouts.vault()).available == FUNDS - AMOUNT

@@ -413,6 +413,9 @@ async def apply_provider_outcome(
                 status=str(current),
                 provider_status=outcome.code,
             )
+            if current is WithdrawalStatus.SUCCESS:
+                # Paid, then failed: the money may have come back. Never guess.
+                flag_for_review(withdrawal, f"the provider says {outcome.code} after SUCCESS")
     if (
         not changed
         and current is WithdrawalStatus.FAILED
