@@ -38,7 +38,11 @@ from clearing_gateway.providers.events import DisbursementStatus
 from clearing_gateway.withdrawals import service
 from clearing_gateway.withdrawals.models import Withdrawal, WithdrawalStatus
 from clearing_gateway.withdrawals.repository import WithdrawalRepository
-from clearing_gateway.withdrawals.submission import connector_for, never_received
+from clearing_gateway.withdrawals.submission import (
+    NEVER_RECEIVED,
+    connector_for,
+    never_received,
+)
 
 log = get_logger("gateway.withdrawals")
 BATCH = 100
@@ -169,11 +173,7 @@ async def _not_found(
     if not never_received(runtime, withdrawal, now):
         return  # the lost call may still appear: keep asking
     if not runtime.settings.withdrawal_auto_resubmit:
-        service.flag_for_review(
-            withdrawal,
-            "the provider does not know this transfer after an unknown outcome: "
-            "resubmit or fail it (automatic resubmission is off)",
-        )
+        service.flag_for_review(withdrawal, NEVER_RECEIVED)
         return
     # Keyed by the submission attempt (its fence token), not by the poll count: any number
     # of passes over one attempt enqueue one resubmission.

@@ -56,6 +56,12 @@ from clearing_gateway.withdrawals.repository import WithdrawalRepository
 
 log = get_logger("gateway.withdrawals")
 
+# Why a withdrawal waits for an operator after the provider's explicit "not found".
+NEVER_RECEIVED = (
+    "the provider does not know this transfer after an unknown outcome: "
+    "an operator resubmits it (automatic resubmission is off)"
+)
+
 # Finpay's answer to an order id it has already seen: the first one exists.
 DUPLICATE_ORDER_CODES = frozenset({"4090001"})
 
@@ -222,11 +228,7 @@ async def may_send_again(runtime: Runtime, snapshot: Snapshot, *, approved: bool
             await _unknown(session, runtime, withdrawal, "not found at the provider yet")
             return False
         await _unknown(session, runtime, withdrawal, "not found at the provider")
-        service.flag_for_review(
-            withdrawal,
-            "the provider does not know this transfer after an unknown outcome: "
-            "resubmit or fail it (automatic resubmission is off)",
-        )
+        service.flag_for_review(withdrawal, NEVER_RECEIVED)
         await session.flush()
         return False
 
