@@ -61,21 +61,27 @@ def lag_refunds(monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
     return lag
 
 
+async def paid(payouts: Payouts) -> str:
+    """A funded withdrawal, paid out (SUCCESS)."""
+    tx = await start(payouts)
+    await payouts.run_jobs()
+    await payouts.until_status(tx, "SUCCESS")
+    return tx
+
+
 async def resubmit_jobs(payouts: Payouts) -> list[Job]:
     async with payouts.runtime.sessionmaker() as session:
         query = select(Job).where(Job.dedupe_key.like("withdrawal-resubmit:%"))
         return list(await session.scalars(query))
 
 
-# --- item 1: a refund after success ------------------------------------------------------
+# --- a refund after success ---------------------------------------------------------------
 
 
 async def test_refund_notice_kept_while_check_status_lags_then_credited_once(
     payouts: Payouts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tx = await start(payouts)
-    await payouts.run_jobs()
-    await payouts.until_status(tx, "SUCCESS")
+    tx = await paid(payouts)
     row = await payouts.row(tx)
     lag = lag_refunds(monkeypatch)
     await payouts.control(f"transfers/{row.provider_reference}/refund")  # sends "04"
@@ -105,9 +111,7 @@ async def test_refund_notice_kept_while_check_status_lags_then_credited_once(
 async def test_lost_refund_notification_is_found_within_the_refund_window(
     payouts: Payouts,
 ) -> None:
-    tx = await start(payouts)
-    await payouts.run_jobs()
-    await payouts.until_status(tx, "SUCCESS")
+    tx = await paid(payouts)
     row = await payouts.row(tx)
     await payouts.control("callbacks/mode", {"mode": "drop"})
     await payouts.control(f"transfers/{row.provider_reference}/refund")
@@ -123,9 +127,7 @@ async def test_lost_refund_notification_is_found_within_the_refund_window(
 
 
 async def test_refund_checks_back_off_up_to_their_cap(payouts: Payouts) -> None:
-    tx = await start(payouts)
-    await payouts.run_jobs()
-    await payouts.until_status(tx, "SUCCESS")
+    tx = await paid(payouts)
     settings = payouts.runtime.settings
     when = later(settings.withdrawal_poll_after_seconds + 1)
     gaps = []
@@ -144,9 +146,7 @@ async def test_refund_checks_back_off_up_to_their_cap(payouts: Payouts) -> None:
 async def test_unconfirmed_notice_goes_to_an_operator_after_its_expiry(
     payouts: Payouts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tx = await start(payouts)
-    await payouts.run_jobs()
-    await payouts.until_status(tx, "SUCCESS")
+    tx = await paid(payouts)
     row = await payouts.row(tx)
     lag_refunds(monkeypatch)
     await payouts.control(f"transfers/{row.provider_reference}/refund")
@@ -163,7 +163,7 @@ async def test_unconfirmed_notice_goes_to_an_operator_after_its_expiry(
     assert (await payouts.vault()).available == FUNDS - AMOUNT
 
 
-# --- item 4: no second disbursement -------------------------------------------------------
+# --- no second disbursement --------------------------------------------------------------
 
 
 async def test_two_submit_runs_send_one_transfer(
@@ -322,7 +322,7 @@ async def test_only_an_explicit_07_reads_as_not_found(answer: httpx.Response) ->
     assert (await client.check_status("WD0123")).status is DisbursementStatus.NOT_FOUND
 
 
-# --- item 5: the provider's amount --------------------------------------------------------
+# --- the provider's amount --------------------------------------------------------------
 
 
 async def test_amount_the_provider_reports_differently_goes_to_an_operator(
@@ -359,9 +359,7 @@ async def test_amount_the_provider_reports_differently_goes_to_an_operator(
 
 
 async def test_verify_checks_each_withdrawal_against_its_hold(payouts: Payouts) -> None:
-    tx = await start(payouts)
-    await payouts.run_jobs()
-    await payouts.until_status(tx, "SUCCESS")
+    tx = await paid(payouts)
     async with payouts.runtime.sessionmaker() as session:
         assert await verify_all(session) == []
     expected = {
@@ -412,9 +410,7 @@ async def test_a_held_fence_makes_the_submit_job_wait_for_its_lease(payouts: Pay
 
 
 async def test_a_failure_after_success_goes_to_an_operator(payouts: Payouts) -> None:
-    tx = await start(payouts)
-    await payouts.run_jobs()
-    await payouts.until_status(tx, "SUCCESS")
+    tx = await paid(payouts)
     await payouts.control("callbacks/mode", {"mode": "drop"})
     await payouts.control(f"transfers/{(await payouts.row(tx)).provider_reference}/fail")
     await reconcile(payouts.runtime, later(3600))
