@@ -148,7 +148,7 @@ async def test_unconfirmed_notice_goes_to_an_operator_after_its_expiry(
 ) -> None:
     tx = await paid(payouts)
     row = await payouts.row(tx)
-    lag_refunds(monkeypatch)
+    lag = lag_refunds(monkeypatch)
     await payouts.control(f"transfers/{row.provider_reference}/refund")
     await settled_inbox(payouts.runtime, "finpay", 2)
     expiry = payouts.runtime.settings.withdrawal_notice_confirm_seconds
@@ -161,6 +161,12 @@ async def test_unconfirmed_notice_goes_to_an_operator_after_its_expiry(
     assert flagged.review_reason is not None
     assert "REFUNDED" in flagged.review_reason
     assert (await payouts.vault()).available == FUNDS - AMOUNT
+    # Check Status catches up at last: refunded, and nothing waits for an operator.
+    lag["on"] = False
+    await reconcile(payouts.runtime, later(expiry + 2 * 86400))
+    settled = await payouts.row(tx)
+    assert (settled.status, settled.stuck_since, settled.review_reason) == ("REFUNDED", None, None)
+    assert (await payouts.vault()).available == FUNDS
 
 
 # --- no second disbursement --------------------------------------------------------------

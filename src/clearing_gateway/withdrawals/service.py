@@ -305,6 +305,11 @@ async def move(
         withdrawal.next_poll_at = None
         withdrawal.stuck_since = None
         withdrawal.review_reason = None
+    if target is WithdrawalStatus.REFUNDED:
+        # Final: nothing left to check, and whatever waited for the refund is settled.
+        withdrawal.next_poll_at = None
+        withdrawal.stuck_since = None
+        withdrawal.review_reason = None
     if target is not WithdrawalStatus.PROCESSING:
         withdrawal.outcome_unknown = False
     await session.flush()
