@@ -13,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
 from clearing_gateway import jobs
+from clearing_gateway.cli import app as cli
 from clearing_gateway.crosscheck.service import verify_all
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.jobs.models import Job
@@ -425,3 +427,27 @@ async def test_a_failure_after_success_goes_to_an_operator(payouts: Payouts) -> 
     assert row.review_reason is not None
     assert "06 after SUCCESS" in row.review_reason
     assert (await payouts.vault()).available == FUNDS - AMOUNT
+
+
+async def test_verify_compares_provider_clearing_with_the_finpay_balance(
+    payouts: Payouts,
+) -> None:
+    await payouts.control("balance", {"add": FUNDS // 100})
+    await paid(payouts)  # 20,000.00 paid out, 2,500.00 charged by Finpay
+    env = {
+        "DATABASE_URL": payouts.runtime.settings.database_url,
+        "PUBLIC_BASE_URL": payouts.runtime.settings.public_base_url,
+    }
+
+    def verify_cli(code: int) -> str:
+        result = CliRunner().invoke(
+            cli, ["ledger", "verify", "--provider-balance", "finpay"], env=env
+        )
+        assert result.exit_code == code, result.output
+        return result.output
+
+    assert "every check passed" in await asyncio.to_thread(verify_cli, 0)
+    await payouts.control("balance", {"add": 1})  # money at Finpay we never booked
+    out = await asyncio.to_thread(verify_cli, 2)
+    assert "[provider-balance] finpay" in out
+    assert "the provider reports 2750100" in out

@@ -11,13 +11,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearing_gateway.config import Settings
 from clearing_gateway.crosscheck.repository import CrossCheckRepository
 from clearing_gateway.deposits.models import DepositStatus
 from clearing_gateway.ledger import service as ledger
-from clearing_gateway.ledger.accounts import AccountKey
+from clearing_gateway.ledger.accounts import PROVIDERS, AccountKey
 from clearing_gateway.ledger.verify import Finding, verify
+from clearing_gateway.providers.errors import ProviderError
+from clearing_gateway.providers.hub import build_providers
 from clearing_gateway.withdrawals.models import WithdrawalStatus
 from clearing_gateway.withdrawals.service import hold_id, provider_fee_id, refund_id
 
@@ -131,3 +136,30 @@ async def provider_balance(
         provider,
         f"provider clearing says {held_there}, the provider reports {reported}",
     )
+
+
+async def provider_balances(
+    session: AsyncSession, settings: Settings, names: Sequence[str]
+) -> list[Finding]:
+    """Ask each named provider for its balance and compare it with provider clearing.
+    Only providers with a balance API can be asked (Finpay)."""
+    providers = build_providers(settings)
+    findings: list[Finding] = []
+    try:
+        for name in names:
+            client = providers.connector(name) if name in PROVIDERS else None
+            balance = getattr(client, "balance", None)
+            if balance is None:
+                findings.append(Finding("provider-balance", name, "no balance API to ask"))
+                continue
+            try:
+                reported = await balance()
+            except ProviderError as error:
+                findings.append(Finding("provider-balance", name, f"could not ask: {error}"))
+                continue
+            finding = await provider_balance(session, name, reported)
+            if finding is not None:
+                findings.append(finding)
+    finally:
+        await providers.aclose()
+    return findings

@@ -13,13 +13,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearing_gateway.crosscheck.service import verify_all
+from clearing_gateway.config import get_settings
+from clearing_gateway.crosscheck.service import provider_balances, verify_all
 from clearing_gateway.kit.cli import fail, run_in_transaction
 from clearing_gateway.kit.money import DEFAULT_CURRENCY, AmountError, format_amount, parse_amount
 from clearing_gateway.ledger import fees, service
 from clearing_gateway.ledger.accounts import PROVIDERS, VAULTS, AccountKey, Posting
 from clearing_gateway.ledger.errors import LedgerError
 from clearing_gateway.ledger.fees import FeeScheduleError
+from clearing_gateway.ledger.verify import Finding
 
 T = TypeVar("T")
 
@@ -170,10 +172,26 @@ def balances(
 
 
 @app.command("verify")
-def verify_command() -> None:
+def verify_command(
+    provider_balance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--provider-balance",
+            help="Also compare provider clearing with the balance this provider reports "
+            "(finpay); meaningful when nothing is in flight",
+        ),
+    ] = None,
+) -> None:
     """Recompute every balance from its entries and check every invariant, then check
     every deposit and withdrawal against the ledger."""
-    findings = run_in_transaction(verify_all)
+
+    async def work(session: AsyncSession) -> list[Finding]:
+        findings = await verify_all(session)
+        if provider_balance:
+            findings += await provider_balances(session, get_settings(), provider_balance)
+        return findings
+
+    findings = run_in_transaction(work)
     for finding in findings:
         typer.echo(str(finding))
     if findings:
