@@ -168,6 +168,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "1000000000.00",
             "--note",
             "benchmark funds",
+            "--id",
+            f"bench-funds:{api_merchant.merchant_id}",
         )
         results["merchant_api"] = await merchant_api.run_endpoints(
             port=port,

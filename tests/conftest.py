@@ -106,6 +106,8 @@ PRODUCTION_SETTINGS: dict[str, Any] = {
     "finan_secret_key": "prod-finan-secret",
     "finan_account_id": "00000000-0000-0000-0000-000000000001",
     "finan_payout_pass_code": "000000",
+    # The suite runs production rules on SQLite too, on purpose.
+    "allow_sqlite_in_production": True,
 }
 
 

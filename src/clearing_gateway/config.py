@@ -112,6 +112,25 @@ class Settings(BaseSettings):
     withdrawal_poll_after_seconds: float = Field(default=60.0, gt=0)
     withdrawal_poll_max_interval_seconds: float = Field(default=3600.0, gt=0)
     withdrawal_stuck_after_seconds: float = Field(default=86400.0, gt=0)
+    # Reconciliation of withdrawals (docs/reconciliation.md, "Withdrawals").
+    # The submission fence: longer than one provider call can last (connect + read).
+    withdrawal_submit_lease_seconds: float = Field(default=300.0, gt=0)
+    # Only the provider's explicit "not found" this long after the submission counts as
+    # "never received" (an order may take a while to appear at an asynchronous provider).
+    withdrawal_not_found_after_seconds: float = Field(default=900.0, gt=0)
+    # Send again by itself after "never received"? Off: an operator decides, until the
+    # provider documents that a reused order id is refused.
+    withdrawal_auto_resubmit: bool = False
+    # How long a SUCCESS withdrawal is still checked for a refund, and the longest gap
+    # between two of those checks.
+    withdrawal_refund_window_seconds: float = Field(default=30 * 86400.0, gt=0)
+    withdrawal_refund_poll_max_interval_seconds: float = Field(default=86400.0, gt=0)
+    # A provider notification Check Status still contradicts after this long goes to
+    # an operator (it keeps being checked).
+    withdrawal_notice_confirm_seconds: float = Field(default=86400.0, gt=0)
+    # Production runs on PostgreSQL: SQLite serialises every write and holds its lock
+    # across provider calls. Set to true only to run production on SQLite knowingly.
+    allow_sqlite_in_production: bool = False
 
     # Deposit and statement reconciliation (reconciliation/, docs/reconciliation.md).
     deposit_reconcile_lookback_hours: float = Field(default=72.0, gt=0)
@@ -149,6 +168,17 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.gateway_env is Environment.PRODUCTION
+
+    @property
+    def database_refusal(self) -> str | None:
+        """Why this database may not be used here (checked when the engine is built)."""
+        sqlite = self.database_url.split(":", 1)[0].startswith("sqlite")
+        if self.is_production and sqlite and not self.allow_sqlite_in_production:
+            return (
+                "production refuses a SQLite DATABASE_URL; use PostgreSQL, or set "
+                "ALLOW_SQLITE_IN_PRODUCTION=true to accept it knowingly"
+            )
+        return None
 
     @property
     def worker_in_process(self) -> bool:

@@ -83,7 +83,14 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+class DatabaseRefused(RuntimeError):
+    """The configured database is not allowed in this environment."""
+
+
 def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
+    refusal = settings.database_refusal if url is None else None
+    if refusal is not None:
+        raise DatabaseRefused(refusal)
     target = async_url(url or settings.database_url)
     if target.startswith("sqlite"):
         engine = create_async_engine(target, connect_args={"timeout": 30})

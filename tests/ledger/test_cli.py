@@ -106,6 +106,8 @@ def test_top_up_transfer_balances_and_verify(operator: Operator) -> None:
             "withdrawal",
             "--amount",
             "250000.50",
+            "--id",
+            "move-1",
         )
     )
     assert moved["status"] == "posted"
@@ -117,10 +119,23 @@ def test_top_up_transfer_balances_and_verify(operator: Operator) -> None:
     assert "every check passed" in operator("verify")
 
 
+def test_manual_credits_need_an_id_and_run_once(operator: Operator) -> None:
+    merchant = str(operator.merchant())
+    base = ["--merchant", merchant, "--provider", "finpay", "--vault", "withdrawal"]
+    assert "--id is required" in operator("top-up", *base, "--amount", "10.00", code=1)
+    moves = ["--merchant", merchant, "--provider", "finpay", "--amount", "1.00"]
+    assert "--id is required" in operator("transfer", *moves, code=1)
+    assert json.loads(operator("balances", "--merchant", merchant, "--json")) == []
+    for _ in range(3):
+        operator("top-up", *base, "--amount", "10.00", "--id", "float-2026-11-30")
+    rows = json.loads(operator("balances", "--merchant", merchant, "--json"))
+    assert [row["available"] for row in rows] == ["10.00"]
+
+
 def test_refusals_change_nothing(operator: Operator) -> None:
     merchant = str(operator.merchant())
     base = ["--merchant", merchant, "--provider", "finan"]
-    out = operator("transfer", *base, "--amount", "1.00", code=1)
+    out = operator("transfer", *base, "--amount", "1.00", "--id", "m", code=1)
     assert "available balance is lower" in out
     assert "decimal places" in operator(
         "top-up", *base, "--vault", "deposit", "--amount", "1.001", code=1
@@ -172,6 +187,8 @@ def test_verify_detects_a_corrupted_balance(operator: Operator) -> None:
         "withdrawal",
         "--amount",
         "100.00",
+        "--id",
+        "float-1",
     )
     operator.corrupt(AccountKey.vault(merchant, "finpay", "withdrawal"))
     out = operator("verify", code=2)

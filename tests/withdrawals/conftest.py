@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from clearing_gateway import jobs
 from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.crosscheck.service import verify_all
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.kit.ids import new_id
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey, Posting
-from clearing_gateway.ledger.verify import verify
 from clearing_gateway.providers.callbacks import handlers
 from clearing_gateway.providers.events import DisbursementStatusChanged
 from clearing_gateway.providers.finpay.sandbox import FinpaySandbox
@@ -143,7 +143,7 @@ class Payouts:
 
     async def assert_ledger_sound(self) -> None:
         async with self.runtime.sessionmaker() as session:
-            findings = await verify(session)
+            findings = await verify_all(session)
         assert findings == [], [str(f) for f in findings]
 
     async def control(self, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -85,9 +85,21 @@ async def test_timeout_then_status_inquiry_resolves(
     assert [h[2] for h in await payouts.history(tx)][-1] == "poll"
 
 
+def auto_resubmit(payouts: Payouts, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turn WITHDRAWAL_AUTO_RESUBMIT on for the test's worker and reconciliation."""
+    updated = payouts.runtime.settings.model_copy(update={"withdrawal_auto_resubmit": True})
+    monkeypatch.setattr(payouts.runtime, "settings", updated)
+
+
+def after_not_found_window(payouts: Payouts) -> dt.datetime:
+    window = payouts.runtime.settings.withdrawal_not_found_after_seconds
+    return utcnow() + dt.timedelta(seconds=window + 1)
+
+
 async def test_5xx_never_reached_the_provider_and_is_resubmitted_after_checking(
     payouts: Payouts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    auto_resubmit(payouts, monkeypatch)
     await fault_on_transfer(payouts, monkeypatch, "5xx")
     tx = await start(payouts)
     await payouts.run_jobs()
@@ -97,7 +109,10 @@ async def test_5xx_never_reached_the_provider_and_is_resubmitted_after_checking(
     # Too early: the lost call might still be in flight, so nothing happens yet.
     early = await reconcile(payouts.runtime, utcnow() + dt.timedelta(seconds=5))
     assert early.polled == 0
-    report = await reconcile(payouts.runtime, after_poll_age())
+    # "Not found" inside the window is not proof that nothing arrived.
+    polled = await reconcile(payouts.runtime, after_poll_age())
+    assert (polled.polled, polled.resubmitted) == (1, 0)
+    report = await reconcile(payouts.runtime, after_not_found_window(payouts))
     assert (report.polled, report.resubmitted) == (1, 1)
     await payouts.run_jobs()
     await payouts.until_status(tx, "SUCCESS")
@@ -122,6 +137,9 @@ async def _crash_inside_transfer(
         raise AssertionError("unreachable")
 
     monkeypatch.setattr(finpay, "transfer", crashing)
+    # The fence's lease ends quickly here, as it would after a real crash.
+    updated = payouts.runtime.settings.model_copy(update={"withdrawal_submit_lease_seconds": 0.2})
+    monkeypatch.setattr(payouts.runtime, "settings", updated)
     tx = await start(payouts)
     worker = payouts.worker()
     worker.start()
@@ -131,6 +149,7 @@ async def _crash_inside_transfer(
     row = await payouts.row(tx)
     assert row.status == "PENDING"
     assert row.submitted_at is not None
+    await asyncio.sleep(0.3)
     payouts.clock.advance(payouts.runtime.settings.job_lease_seconds + 1)
     await payouts.run_jobs()
     return tx
@@ -140,6 +159,23 @@ async def test_crash_after_marking_started_before_sending(
     payouts: Payouts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tx = await _crash_inside_transfer(payouts, monkeypatch, send_first=False)
+    # The restart asked first: "not found", but too soon to prove nothing arrived.
+    row = await payouts.row(tx)
+    assert (row.status, row.outcome_unknown) == ("PROCESSING", True)
+    assert payouts.finpay.transfers == {}
+    # Later still "not found": automatic resubmission is off, so an operator decides.
+    await reconcile(payouts.runtime, after_not_found_window(payouts))
+    row = await payouts.row(tx)
+    assert row.stuck_since is not None
+    assert row.review_reason is not None
+    assert payouts.finpay.transfers == {}
+    # With it on, the same pass resubmits through the check-first path, once.
+    auto_resubmit(payouts, monkeypatch)
+    report = await reconcile(
+        payouts.runtime, after_not_found_window(payouts) + dt.timedelta(hours=2)
+    )
+    assert report.resubmitted == 1
+    await payouts.run_jobs()
     await payouts.until_status(tx, "SUCCESS")
     await assert_one_transfer_and_balance(payouts, paid=True)
 

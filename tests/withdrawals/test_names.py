@@ -15,6 +15,9 @@ from clearing_gateway.withdrawals.names import names_match
         ("Hj. Siti Aminah, S.E., M.M.", "Siti Aminah"),
         ("José Álvarez", "Jose Alvarez"),
         ("  jhon   doe ", "Jhon Doe"),
+        ("H. BUDI", "Budi"),  # written with a dot, it is a title
+        ("Ibu Siti", "Siti"),
+        ("BU SITI AMINAH", "Siti Aminah"),
     ],
 )
 def test_matches(holder: str, candidate: str) -> None:
@@ -28,6 +31,11 @@ def test_matches(holder: str, candidate: str) -> None:
         ("JHON DOE", "Jhon"),  # a partial name is not enough
         ("JHON DOE DOE", "Jhon Doe"),
         ("Mr.", "Mr."),  # nothing left after titles
+        ("MA LI", "Li"),  # short title words are given names too
+        ("SE LIN", "Lin"),
+        ("BU DI", "Di"),
+        ("H BUDI", "Budi"),
+        ("JHON DR DOE", "Jhon Doe"),  # a title inside the name is part of it
         ("", "Jhon Doe"),
     ],
 )

@@ -60,7 +60,8 @@ async def test_polls_back_off_then_flag_stuck_and_operator_resolves(payouts: Pay
         operator, payouts, "resolve", tx, "--status", "REFUNDED", "--note", "x", code=1
     )
     assert "SUCCESS or FAILED" in refused
-    out = await asyncio.to_thread(
+    # Submitted: an operator cannot release the hold, the provider may still pay.
+    refused = await asyncio.to_thread(
         operator,
         payouts,
         "resolve",
@@ -69,13 +70,19 @@ async def test_polls_back_off_then_flag_stuck_and_operator_resolves(payouts: Pay
         "FAILED",
         "--note",
         "Finpay support: transfer cancelled",
+        code=1,
     )
-    assert "FAILED" in out
+    assert "cannot be failed by hand" in refused
+    assert await payouts.status(tx) == "PROCESSING"
+    # The provider's own answer fails it.
+    row = await payouts.row(tx)
+    await payouts.control(f"transfers/{row.provider_reference}/fail")
+    await payouts.until_status(tx, "FAILED")
     data = await payouts.get(tx)
     assert data["status"] == "FAILED"
-    assert "Finpay support" in data["failureReason"]
+    assert "06" in data["failureReason"]
     assert (await payouts.vault()).available == 5_000_000
-    assert (await payouts.history(tx))[-1] == ("PROCESSING", "FAILED", "operator")
+    assert (await payouts.history(tx))[-1] == ("PROCESSING", "FAILED", "callback")
     assert json.loads(await asyncio.to_thread(operator, payouts, "stuck", "--json")) == []
     again = await asyncio.to_thread(
         operator, payouts, "resolve", tx, "--status", "SUCCESS", "--note", "oops", code=1

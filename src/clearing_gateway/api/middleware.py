@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.idempotency import service as idempotency
+from clearing_gateway.kit import request_id
 from clearing_gateway.kit.envelope import dumps, envelope
 from clearing_gateway.kit.errors import ErrorCode, GatewayError
 from clearing_gateway.kit.logging import get_logger
@@ -207,9 +208,8 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
 
 def _request_id_of(document: Any) -> str | None:
     if isinstance(document, dict):
-        value = document.get("requestId")
-        if isinstance(value, str) and 0 < len(value) <= 128:
-            return value
+        # The schemas' rule exactly (kit/request_id.py): what is not claimed is refused.
+        return request_id.claimable(document.get("requestId"))
     return None
 
 

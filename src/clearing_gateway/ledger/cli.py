@@ -13,14 +13,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearing_gateway.config import get_settings
+from clearing_gateway.crosscheck.service import provider_balances, verify_all
 from clearing_gateway.kit.cli import fail, run_in_transaction
-from clearing_gateway.kit.ids import new_id
 from clearing_gateway.kit.money import DEFAULT_CURRENCY, AmountError, format_amount, parse_amount
 from clearing_gateway.ledger import fees, service
 from clearing_gateway.ledger.accounts import PROVIDERS, VAULTS, AccountKey, Posting
 from clearing_gateway.ledger.errors import LedgerError
 from clearing_gateway.ledger.fees import FeeScheduleError
-from clearing_gateway.ledger.verify import verify
+from clearing_gateway.ledger.verify import Finding
 
 T = TypeVar("T")
 
@@ -34,7 +35,9 @@ AmountOpt = Annotated[str, typer.Option("--amount", help='Decimal amount, e.g. "
 NoteOpt = Annotated[str | None, typer.Option("--note", help="Why (kept on the transfer)")]
 IdOpt = Annotated[
     str | None,
-    typer.Option("--id", help="Transfer id; re-running with the same id changes nothing"),
+    typer.Option(
+        "--id", help="Transfer id (required); re-running with the same id changes nothing"
+    ),
 ]
 CurrencyOpt = Annotated[str, typer.Option("--currency", help="ISO 4217 code")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON")]
@@ -59,6 +62,14 @@ def _vault(merchant_id: uuid.UUID, provider: str, vault: str, currency: str) -> 
         return AccountKey.vault(merchant_id, provider, vault, currency)
     except ValueError as exc:
         fail(str(exc))
+
+
+def _required_id(transfer_id: str | None) -> str:
+    """A manual movement is idempotent: the operator names it, so a re-run (a retried
+    command, a pasted line run twice) finds the first one instead of moving money again."""
+    if transfer_id is None or not transfer_id.strip():
+        fail("--id is required: re-running a command with the same id changes nothing")
+    return transfer_id.strip()
 
 
 def _post(transfer_id: str, posting: Posting, kind: str, note: str | None) -> dict[str, Any]:
@@ -102,7 +113,7 @@ def top_up(
     merchant_id = _merchant(merchant)
     key = _vault(merchant_id, provider, vault, currency)
     posting = Posting(AccountKey.clearing(provider, currency), key, _amount(amount, currency))
-    result = _post(transfer_id or f"topup:{new_id()}", posting, "top_up", note)
+    result = _post(_required_id(transfer_id), posting, "top_up", note)
     typer.echo(json.dumps(result))
 
 
@@ -124,7 +135,7 @@ def transfer(
     if debit == credit:
         fail("--from and --to must be different vaults")
     posting = Posting(debit, credit, _amount(amount, currency))
-    result = _post(transfer_id or f"vault-transfer:{new_id()}", posting, "vault_transfer", note)
+    result = _post(_required_id(transfer_id), posting, "vault_transfer", note)
     typer.echo(json.dumps(result))
 
 
@@ -161,9 +172,26 @@ def balances(
 
 
 @app.command("verify")
-def verify_command() -> None:
-    """Recompute every balance from its entries and check every invariant."""
-    findings = run_in_transaction(verify)
+def verify_command(
+    provider_balance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--provider-balance",
+            help="Also compare provider clearing with the balance this provider reports "
+            "(finpay); meaningful when nothing is in flight",
+        ),
+    ] = None,
+) -> None:
+    """Recompute every balance from its entries and check every invariant, then check
+    every deposit and withdrawal against the ledger."""
+
+    async def work(session: AsyncSession) -> list[Finding]:
+        findings = await verify_all(session)
+        if provider_balance:
+            findings += await provider_balances(session, get_settings(), provider_balance)
+        return findings
+
+    findings = run_in_transaction(work)
     for finding in findings:
         typer.echo(str(finding))
     if findings:

@@ -4,7 +4,11 @@ Checks: each account's counters equal the sum of its entries and its version equ
 its entry count; each entry's running balance is the previous one plus its change;
 each transfer event balances to zero per currency; each currency sums to zero across
 all accounts; no vault is overdrawn and no counter is negative; no pending transfer is
-without its held legs.
+without its held legs; each transfer's status agrees with its legs and with the entries
+that moved money (`ledger/checks.py`).
+
+The ledger against the deposits and withdrawals it records is checked by
+`clearing_gateway.crosscheck` (the `ledger verify` command runs both).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearing_gateway.ledger.checks import TransferChecks
 from clearing_gateway.ledger.repository import LedgerRepository
 
 
@@ -73,4 +78,13 @@ async def verify(session: AsyncSession) -> list[Finding]:
         findings.append(Finding("negative", row.code, f"available {row.available}"))
     for transfer_id in await repository.pending_transfers_without_holds():
         findings.append(Finding("hold", transfer_id, "pending transfer holds nothing"))
+    for row in await TransferChecks(session).transfers_disagreeing_with_entries():
+        findings.append(
+            Finding(
+                "transfer-state",
+                row.id,
+                f"status {row.status} but entries hold {row.held} and moved {row.moved} "
+                f"for legs pending {row.pending_legs}, posted {row.posted_legs}",
+            )
+        )
     return findings

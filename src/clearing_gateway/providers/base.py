@@ -100,6 +100,8 @@ class TransferStatus:
     message: str = ""
     amount: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    # What the provider charges us for the transfer (minor units), when it says.
+    fee: int | None = None
 
 
 @dataclass(frozen=True)

@@ -62,11 +62,20 @@ class DisbursementStatusChanged:
     amount: int | None = None  # minor units, when the provider says
     currency: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    # What the notification itself said, when confirmation replaced it with the read API's
+    # status (which may lag behind: the domain keeps the news and re-checks).
+    notified_status: DisbursementStatus | None = None
 
     def with_status(
         self, status: DisbursementStatus, code: str, message: str
     ) -> DisbursementStatusChanged:
-        return replace(self, status=status, provider_status_code=code, message=message)
+        return replace(
+            self,
+            status=status,
+            provider_status_code=code,
+            message=message,
+            notified_status=self.notified_status or self.status,
+        )
 
 
 ProviderEvent = PaymentReceived | DisbursementStatusChanged

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from clearing_gateway.kit.countries import ISO_3166_ALPHA2
+from clearing_gateway.kit.request_id import RequestId
 
 USER_ID_PATTERN = r"^[A-Za-z0-9._:@-]{1,64}$"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
-RequestId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{6,20}$")]

@@ -8,7 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-RequestId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+from clearing_gateway.kit.request_id import RequestId
+
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2048, strip_whitespace=True)]
 Description = Annotated[str, StringConstraints(max_length=500)]
 TransactionId = Annotated[

@@ -31,7 +31,11 @@ async def apply_disbursement_status(
         service.ProviderOutcome.of(event),
         source=service.Source.CALLBACK,
     )
-    if not changed and withdrawal.stuck_since == flagged:
+    # Check Status may lag the notification (a refund after success): never answer and
+    # drop such news; it is kept on the withdrawal and re-checked (docs/reconciliation.md).
+    kept = service.keep_unconfirmed_notice(withdrawal, event.notified_status, event.status)
+    await session.flush()
+    if not changed and not kept and withdrawal.stuck_since == flagged:
         # Late, repeated or out of order: statuses only move forward.
         raise CallbackIgnored(
             f"withdrawal is already {withdrawal.status}; "

@@ -1,8 +1,10 @@
 """Operator commands: `clearing-gateway withdrawals …`.
 
 `stuck` lists the withdrawals reconciliation could not settle (flagged past the horizon,
-or contradicted by the provider); `resolve` settles one by hand after the operator has
-checked with the provider, moving money exactly as the automatic path would.
+or contradicted by the provider, with the reason); `resolve` settles one by hand after the
+operator has checked with the provider, moving money exactly as the automatic path would
+(never FAILED once submitted: only the provider's answer can fail it); `resubmit` approves
+sending again one the provider never received.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def stuck(
             f"{row['transactionId']}  {row['status']}{unknown}  {row['provider']} "
             f"{row['providerReference']}  {format_amount(row['amount'], row['currency'])} "
             f"{row['currency']}  stuck since {row['stuckSince']}  polls {row['polls']}"
+            + (f"  ({row['reviewReason']})" if row["reviewReason"] else "")
         )
 
 
@@ -64,3 +67,23 @@ def resolve(
     except service.ResolveError as exc:
         fail(str(exc))
     typer.echo(f"withdrawal {parsed} is now {final}")
+
+
+@app.command("resubmit")
+def resubmit(
+    withdrawal_id: Annotated[str, typer.Argument(help="Withdrawal transactionId")],
+    note: Annotated[str, typer.Option("--note", help="Why (kept in the log)")],
+) -> None:
+    """Send again a submitted withdrawal the provider says it never received (the job
+    asks the provider first and sends only on its explicit "not found")."""
+    parsed = parse_id(withdrawal_id, "withdrawal id")
+
+    async def _resubmit(session: AsyncSession) -> str:
+        withdrawal = await service.resubmit_by_operator(session, parsed, note)
+        return str(withdrawal.status)
+
+    try:
+        run_in_transaction(_resubmit)
+    except service.ResolveError as exc:
+        fail(str(exc))
+    typer.echo(f"withdrawal {parsed} will be sent again if the provider still does not know it")

@@ -80,6 +80,18 @@ class Withdrawal(Base):
     polls: Mapped[int] = mapped_column(Integer, default=0)
     next_poll_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     stuck_since: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Why the withdrawal waits for an operator (set together with stuck_since).
+    review_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The submission fence: the run holding it is the only one that may call the provider
+    # or record its answer, until the lease ends (docs/withdrawals.md, "Submission").
+    submit_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    submit_lease_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # A genuine provider notification that Check Status does not confirm yet (its code and
+    # when it came): kept and re-checked by the reconciliation, never dropped.
+    notice_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    notice_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # What the provider charged us for the transfer (Finpay feeAmount), once known.
+    provider_fee: Mapped[int | None] = mapped_column(Amount, nullable=True)
     trx_date_time: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

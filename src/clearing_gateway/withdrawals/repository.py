@@ -73,20 +73,40 @@ class WithdrawalRepository:
         return await transaction_page(self.session, Withdrawal, merchant_id, filters)
 
     async def due_for_poll(
-        self, now: dt.datetime, first_poll_before: dt.datetime, limit: int
+        self,
+        now: dt.datetime,
+        first_poll_before: dt.datetime,
+        refund_since: dt.datetime,
+        limit: int,
     ) -> Sequence[uuid.UUID]:
-        """PROCESSING withdrawals whose next status poll is due, most overdue first."""
+        """Withdrawals whose next status poll is due, most overdue first: PROCESSING ones,
+        and SUCCESS ones still inside the refund window (completed after refund_since)."""
         rows = await self.session.scalars(
             select(Withdrawal.id)
             .where(
-                Withdrawal.status == WithdrawalStatus.PROCESSING,
                 or_(
-                    Withdrawal.next_poll_at <= now,
                     and_(
-                        Withdrawal.next_poll_at.is_(None),
-                        Withdrawal.updated_at <= first_poll_before,
+                        Withdrawal.status == WithdrawalStatus.PROCESSING,
+                        or_(
+                            Withdrawal.next_poll_at <= now,
+                            and_(
+                                Withdrawal.next_poll_at.is_(None),
+                                Withdrawal.updated_at <= first_poll_before,
+                            ),
+                        ),
                     ),
-                ),
+                    and_(
+                        Withdrawal.status == WithdrawalStatus.SUCCESS,
+                        Withdrawal.completed_at >= refund_since,
+                        or_(
+                            Withdrawal.next_poll_at <= now,
+                            and_(
+                                Withdrawal.next_poll_at.is_(None),
+                                Withdrawal.completed_at <= first_poll_before,
+                            ),
+                        ),
+                    ),
+                )
             )
             .order_by(Withdrawal.next_poll_at, Withdrawal.id)
             .limit(limit)

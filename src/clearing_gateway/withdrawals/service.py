@@ -27,7 +27,12 @@ from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.errors import ErrorCode, GatewayError, validation_error
 from clearing_gateway.kit.ids import new_id
 from clearing_gateway.kit.logging import get_logger
-from clearing_gateway.kit.money import DEFAULT_CURRENCY, AmountError, parse_amount
+from clearing_gateway.kit.money import (
+    DEFAULT_CURRENCY,
+    AmountError,
+    format_amount,
+    parse_amount,
+)
 from clearing_gateway.ledger import fees
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey, Posting, withdrawal_postings
@@ -70,6 +75,10 @@ def hold_id(withdrawal_id: uuid.UUID) -> str:
 
 def refund_id(withdrawal_id: uuid.UUID) -> str:
     return f"withdrawal-refund:{withdrawal_id}"
+
+
+def provider_fee_id(withdrawal_id: uuid.UUID) -> str:
+    return f"withdrawal-provider-fee:{withdrawal_id}"
 
 
 def provider_reference_for(withdrawal_id: uuid.UUID) -> str:
@@ -232,15 +241,21 @@ class ProviderOutcome:
     code: str
     message: str = ""
     provider_transaction_id: str | None = None
+    # The transfer's amount as the provider reports it (minor units), when it does.
+    amount: int | None = None
+    # What the provider charges us for it, when it says (Finpay feeAmount).
+    fee: int | None = None
 
     @classmethod
     def of(cls, news: TransferStatus | DisbursementStatusChanged) -> ProviderOutcome:
-        """From a connector's status answer or a callback event (the same four facts)."""
+        """From a connector's status answer or a callback event (the same five facts)."""
         return cls(
             status=news.status,
             code=news.provider_status_code,
             message=news.message,
             provider_transaction_id=news.provider_reference,
+            amount=news.amount,
+            fee=news.fee if isinstance(news, TransferStatus) else None,
         )
 
 
@@ -261,6 +276,7 @@ async def move(
     now = utcnow()
     if target is WithdrawalStatus.SUCCESS:
         await ledger.post_pending(session, hold_id(withdrawal.id))
+        await _book_provider_fee(session, withdrawal)
     elif target is WithdrawalStatus.FAILED:
         await ledger.void_pending(session, hold_id(withdrawal.id))
         withdrawal.failure_reason = (failure_reason or note or "failed")[:200]
@@ -288,6 +304,12 @@ async def move(
         withdrawal.trx_date_time = now
         withdrawal.next_poll_at = None
         withdrawal.stuck_since = None
+        withdrawal.review_reason = None
+    if target is WithdrawalStatus.REFUNDED:
+        # Final: nothing left to check, and whatever waited for the refund is settled.
+        withdrawal.next_poll_at = None
+        withdrawal.stuck_since = None
+        withdrawal.review_reason = None
     if target is not WithdrawalStatus.PROCESSING:
         withdrawal.outcome_unknown = False
     await session.flush()
@@ -311,6 +333,26 @@ async def move(
     )
 
 
+async def _book_provider_fee(session: AsyncSession, withdrawal: Withdrawal) -> None:
+    """The provider's charge for a paid transfer leaves our balance there: booked once
+    (fee revenue → provider clearing), so provider clearing can equal the balance the
+    provider reports (docs/reconciliation.md)."""
+    if not withdrawal.provider_fee:
+        return
+    await ledger.post(
+        session,
+        provider_fee_id(withdrawal.id),
+        [
+            Posting(
+                AccountKey.fee_revenue(withdrawal.provider, withdrawal.currency),
+                AccountKey.clearing(withdrawal.provider, withdrawal.currency),
+                withdrawal.provider_fee,
+            )
+        ],
+        kind="provider_fee",
+    )
+
+
 async def apply_provider_outcome(
     session: AsyncSession,
     withdrawal: Withdrawal,
@@ -321,7 +363,21 @@ async def apply_provider_outcome(
 ) -> bool:
     """Bring a locked withdrawal up to what the provider says. Returns False when it
     changes nothing (late, repeated or contradicting news: recorded by the caller,
-    never applied backwards)."""
+    never applied backwards, or an amount that is not ours: flagged for an operator)."""
+    if outcome.amount is not None and outcome.amount != withdrawal.amount:
+        # Never settle money on a transfer whose amount the provider sees differently.
+        flag_for_review(
+            withdrawal,
+            f"the provider reports {format_amount(outcome.amount, withdrawal.currency)} "
+            f"for a transfer of {format_amount(withdrawal.amount, withdrawal.currency)} "
+            f"({outcome.code})",
+        )
+        await session.flush()
+        return False
+    if outcome.fee is not None and withdrawal.provider_fee is None:
+        withdrawal.provider_fee = outcome.fee
+        if withdrawal.status in (WithdrawalStatus.SUCCESS, WithdrawalStatus.REFUNDED):
+            await _book_provider_fee(session, withdrawal)  # learnt after the payout
     if outcome.provider_transaction_id and not withdrawal.provider_transaction_id:
         withdrawal.provider_transaction_id = outcome.provider_transaction_id
     withdrawal.provider_status_code = outcome.code
@@ -362,6 +418,9 @@ async def apply_provider_outcome(
                 status=str(current),
                 provider_status=outcome.code,
             )
+            if current is WithdrawalStatus.SUCCESS:
+                # Paid, then failed: the money may have come back. Never guess.
+                flag_for_review(withdrawal, f"the provider says {outcome.code} after SUCCESS")
     if (
         not changed
         and current is WithdrawalStatus.FAILED
@@ -377,6 +436,61 @@ async def apply_provider_outcome(
         withdrawal.stuck_since = withdrawal.stuck_since or utcnow()
     await session.flush()
     return changed
+
+
+# How far a provider status has gone: news "ahead" of the read API is kept and re-checked.
+_PROGRESS = {
+    DisbursementStatus.NOT_FOUND: 0,
+    DisbursementStatus.PENDING: 0,
+    DisbursementStatus.SUCCESS: 1,
+    DisbursementStatus.FAILED: 1,
+    DisbursementStatus.REFUNDED: 2,
+}
+_REACHED = {
+    DisbursementStatus.SUCCESS: {WithdrawalStatus.SUCCESS, WithdrawalStatus.REFUNDED},
+    DisbursementStatus.FAILED: {WithdrawalStatus.FAILED},
+    DisbursementStatus.REFUNDED: {WithdrawalStatus.REFUNDED},
+}
+
+
+def keep_unconfirmed_notice(
+    withdrawal: Withdrawal, notified: DisbursementStatus | None, confirmed: DisbursementStatus
+) -> bool:
+    """A genuine notification says more than Check Status does yet (Finpay `04` while
+    Check Status still says `00`): remember it and have the reconciliation re-check soon,
+    with backoff, until it is confirmed or goes to an operator. True if kept."""
+    if notified is None or _PROGRESS[notified] <= _PROGRESS[confirmed]:
+        return False
+    if notice_confirmed(withdrawal, notified):
+        return False
+    now = utcnow()
+    if withdrawal.notice_code != notified.value:
+        withdrawal.notice_code = notified.value
+        withdrawal.notice_at = now
+    withdrawal.next_poll_at = now
+    log.warning(
+        "withdrawal.unconfirmed_notice",
+        withdrawal_id=str(withdrawal.id),
+        notified=notified.value,
+        confirmed=confirmed.value,
+    )
+    return True
+
+
+def notice_confirmed(withdrawal: Withdrawal, notified: DisbursementStatus | None = None) -> bool:
+    """Has the withdrawal reached what the kept notification announced?"""
+    if notified is None and withdrawal.notice_code is None:
+        return True
+    target = notified or DisbursementStatus(str(withdrawal.notice_code))
+    return WithdrawalStatus(withdrawal.status) in _REACHED.get(target, set())
+
+
+def flag_for_review(withdrawal: Withdrawal, reason: str) -> None:
+    """An operator must look (`withdrawals stuck`): the automated paths will not guess.
+    The poll goes on, so a later answer from the provider still counts."""
+    withdrawal.stuck_since = withdrawal.stuck_since or utcnow()
+    withdrawal.review_reason = reason[:200]
+    log.error("withdrawal.review", withdrawal_id=str(withdrawal.id), reason=reason)
 
 
 async def _to_success(
@@ -433,6 +547,14 @@ async def resolve_by_operator(
     current = WithdrawalStatus(withdrawal.status)
     if current not in (WithdrawalStatus.PENDING, WithdrawalStatus.PROCESSING):
         raise ResolveError(f"withdrawal is already {current}; only open ones can be resolved")
+    if target is WithdrawalStatus.FAILED and withdrawal.submitted_at is not None:
+        # The provider may still pay it: releasing the hold now could pay out money the
+        # merchant has back. Only the provider's answer fails it (the poll applies it).
+        raise ResolveError(
+            f"withdrawal was submitted to {withdrawal.provider}: it cannot be failed by hand; "
+            "the provider's answer settles it, or `withdrawals resubmit` it if the provider "
+            "never received it"
+        )
     if target is WithdrawalStatus.SUCCESS and current is WithdrawalStatus.PENDING:
         await move(
             session, withdrawal, WithdrawalStatus.PROCESSING, source=Source.OPERATOR, note=note
@@ -447,6 +569,34 @@ async def resolve_by_operator(
     )
     withdrawal.stuck_since = None
     await session.flush()
+    return withdrawal
+
+
+async def resubmit_by_operator(
+    session: AsyncSession, withdrawal_id: uuid.UUID, note: str
+) -> Withdrawal:
+    """An operator's approval to send again a withdrawal the provider never received. The
+    job still asks the provider first and sends only on its explicit "not found"."""
+    if not note.strip():
+        raise ResolveError("a note explaining the decision is required")
+    withdrawal = await WithdrawalRepository(session).get_for_update(withdrawal_id)
+    if withdrawal is None:
+        raise ResolveError(f"withdrawal {withdrawal_id} not found")
+    status = WithdrawalStatus(withdrawal.status)
+    resendable = status is WithdrawalStatus.PENDING or (
+        status is WithdrawalStatus.PROCESSING and withdrawal.outcome_unknown
+    )
+    if withdrawal.submitted_at is None or not resendable:
+        raise ResolveError(
+            f"withdrawal is {status}: only a submitted one whose outcome is unknown can be resent"
+        )
+    await jobs.enqueue(
+        session,
+        SUBMIT_JOB,
+        {"withdrawalId": str(withdrawal.id), "approved": True},
+        dedupe_key=f"withdrawal-operator-resubmit:{withdrawal.id}:{withdrawal.submit_token}",
+    )
+    log.warning("withdrawal.operator_resubmit", withdrawal_id=str(withdrawal.id), note=note)
     return withdrawal
 
 
@@ -468,5 +618,6 @@ def stuck_out(w: Withdrawal) -> dict[str, Any]:
         "polls": w.polls,
         "submittedAt": iso(w.submitted_at),
         "stuckSince": iso(w.stuck_since),
+        "reviewReason": w.review_reason,
         "createdAt": iso(w.created_at),
     }

@@ -2,10 +2,17 @@
 
 The rules (docs/withdrawals.md, "Submission"):
 
-1. "Submission started" (`submitted_at`) is committed BEFORE the provider is called.
-   A run that finds it set cannot know whether the earlier call arrived, so it asks
-   the provider first (check status by our reference): found → adopt that answer;
-   NOT_FOUND → nothing arrived, submitting again with the same reference is safe.
+1. "Submission started" (`submitted_at`) is committed BEFORE the provider is called,
+   together with the submission fence: a fresh `submit_token` and a lease
+   (`submit_lease_until`) taken by a conditional update under the row lock. Only the run
+   holding the fence calls the transfer API and records its answer; a run whose token was
+   replaced (its lease ran out) records nothing. While a lease is held no other run even
+   looks, so there is one provider call in flight per withdrawal.
+   A run that finds `submitted_at` set cannot know whether the earlier call arrived, so it
+   asks the provider first (check status by our reference): found → adopt that answer.
+   Only an explicit "not found" at least WITHDRAWAL_NOT_FOUND_AFTER_SECONDS after the
+   submission counts as "never received"; even then the transfer is sent again only when
+   WITHDRAWAL_AUTO_RESUBMIT is on or an operator approved it, else it waits for review.
 2. Beneficiary checks run before any money moves: the whitelist, then the provider's
    account inquiry, whose holder name must match the user's KYC names.
 3. The provider's answer: accepted → PROCESSING; a definitive rejection → FAILED and
@@ -18,8 +25,11 @@ No database transaction is open while a provider is called.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import uuid
 from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
@@ -35,6 +45,7 @@ from clearing_gateway.providers.errors import (
     CapabilityNotSupported,
     ProviderOutcomeUnknown,
     ProviderRejected,
+    ProviderUnavailable,
 )
 from clearing_gateway.providers.events import DisbursementStatus
 from clearing_gateway.users.repository import UserRepository
@@ -44,6 +55,12 @@ from clearing_gateway.withdrawals.names import names_match
 from clearing_gateway.withdrawals.repository import WithdrawalRepository
 
 log = get_logger("gateway.withdrawals")
+
+# Why a withdrawal waits for an operator after the provider's explicit "not found".
+NEVER_RECEIVED = (
+    "the provider does not know this transfer after an unknown outcome: "
+    "an operator resubmits it (automatic resubmission is off)"
+)
 
 # Finpay's answer to an order id it has already seen: the first one exists.
 DUPLICATE_ORDER_CODES = frozenset({"4090001"})
@@ -61,8 +78,19 @@ class Snapshot:
     amount: int
     currency: str
     started: bool
+    submitted_at: dt.datetime | None
+    # The fence version seen: a claim succeeds only if nobody claimed since.
+    token: str | None
     candidate_names: tuple[str, ...]
     whitelisted: bool
+
+
+class SubmissionBusy(Exception):
+    """Another run holds the submission fence: try again once its lease is over."""
+
+    def __init__(self, withdrawal_id: uuid.UUID, until: dt.datetime) -> None:
+        super().__init__(f"withdrawal {withdrawal_id} is being submitted until {until}")
+        self.until = until
 
 
 def connector_for(runtime: Runtime, provider: str) -> DisbursementConnector:
@@ -75,7 +103,7 @@ def connector_for(runtime: Runtime, provider: str) -> DisbursementConnector:
 def _submittable(withdrawal: Withdrawal) -> bool:
     status = WithdrawalStatus(withdrawal.status)
     # PROCESSING with an unknown outcome is resubmitted only through the check-first
-    # path (the reconciler found NOT_FOUND): see `resubmit_if_absent`.
+    # path, after an explicit "not found" (see `may_send_again`).
     return status is WithdrawalStatus.PENDING or (
         status is WithdrawalStatus.PROCESSING and withdrawal.outcome_unknown
     )
@@ -86,6 +114,14 @@ async def _snapshot(runtime: Runtime, withdrawal_id: uuid.UUID) -> Snapshot | No
         withdrawal = await WithdrawalRepository(session).get_for_update(withdrawal_id)
         if withdrawal is None or not _submittable(withdrawal):
             return None
+        now = utcnow()
+        lease = withdrawal.submit_lease_until
+        if lease is not None and lease > now:
+            raise SubmissionBusy(withdrawal_id, lease)
+        if withdrawal.submitted_at is not None:
+            # Taking over a started submission: a new token fences out the earlier run,
+            # whose call may still be in flight, from recording anything.
+            _take_fence(runtime, withdrawal, now)
         user = await UserRepository(session).find(withdrawal.merchant_id, withdrawal.user_ref)
         names: tuple[str, ...] = ()
         whitelisted = True
@@ -103,25 +139,37 @@ async def _snapshot(runtime: Runtime, withdrawal_id: uuid.UUID) -> Snapshot | No
             amount=withdrawal.amount,
             currency=withdrawal.currency,
             started=withdrawal.submitted_at is not None,
+            submitted_at=withdrawal.submitted_at,
+            token=withdrawal.submit_token,
             candidate_names=names,
             whitelisted=whitelisted and user is not None and not user.is_deleted,
         )
 
 
-async def submit_withdrawal(runtime: Runtime, withdrawal_id: uuid.UUID) -> None:
+async def submit_withdrawal(
+    runtime: Runtime, withdrawal_id: uuid.UUID, *, approved: bool = False
+) -> None:
     """The `withdrawals.submit` job. Idempotent: safe to run any number of times.
 
     Provider errors that prove nothing happened (unavailable, inquiry failures) are
-    raised, so the job retries with backoff."""
+    raised, so the job retries with backoff; so is `SubmissionBusy`. `approved` is the
+    decision, by the reconciliation or an operator, to send again if the provider still
+    says "not found"."""
     snapshot = await _snapshot(runtime, withdrawal_id)
     if snapshot is None:
         return  # already submitted and answered, or finished
     connector = connector_for(runtime, snapshot.provider)
     if snapshot.started:
         # An earlier run may have reached the provider: ask before sending anything.
-        known = await connector.check_status(snapshot.reference)
+        try:
+            known = await connector.check_status(snapshot.reference)
+        except Exception:
+            await _release(runtime, snapshot.id, snapshot.token)
+            raise
         if known.status is not DisbursementStatus.NOT_FOUND:
-            await _record_answer(runtime, snapshot.id, known)
+            await _record_answer(runtime, snapshot.id, known, snapshot.token)
+            return
+        if not await may_send_again(runtime, snapshot, approved=approved):
             return
     if not snapshot.whitelisted:
         await _fail(runtime, snapshot.id, "beneficiary account is not whitelisted for this user")
@@ -146,9 +194,43 @@ async def submit_withdrawal(runtime: Runtime, withdrawal_id: uuid.UUID) -> None:
             "is not the user's KYC name",
         )
         return
-    if not await _mark_started(runtime, snapshot.id, inquiry):
+    token = await _claim(runtime, snapshot, inquiry)
+    if token is None:
         return
-    await _send(runtime, connector, snapshot, inquiry)
+    await _send(runtime, connector, snapshot, inquiry, token)
+
+
+def never_received(runtime: Runtime, withdrawal: Withdrawal, now: dt.datetime) -> bool:
+    """An explicit "not found" proves absence only this long after the submission: an
+    asynchronous provider may not show a fresh order yet."""
+    window = dt.timedelta(seconds=runtime.settings.withdrawal_not_found_after_seconds)
+    submitted = withdrawal.submitted_at
+    return submitted is None or submitted <= now - window
+
+
+async def may_send_again(runtime: Runtime, snapshot: Snapshot, *, approved: bool) -> bool:
+    """The provider just said "not found" for a started submission: may it be sent again?
+    Too early → unknown outcome, polled later; too risky → operator review."""
+    async with unit_of_work(runtime.sessionmaker) as session:
+        repository = WithdrawalRepository(session)
+        withdrawal = await _fenced(repository, snapshot.id, snapshot.token, release=False)
+        if withdrawal is None or not _submittable(withdrawal):
+            return False
+        now = utcnow()
+        # Approved: the reconciliation (past the window) or an operator decided already.
+        # The fence is kept: the claim right before sending renews it.
+        if approved or (
+            runtime.settings.withdrawal_auto_resubmit and never_received(runtime, withdrawal, now)
+        ):
+            return True
+        withdrawal.submit_lease_until = None
+        if not never_received(runtime, withdrawal, now):
+            await _unknown(session, runtime, withdrawal, "not found at the provider yet")
+            return False
+        await _unknown(session, runtime, withdrawal, "not found at the provider")
+        service.flag_for_review(withdrawal, NEVER_RECEIVED)
+        await session.flush()
+        return False
 
 
 async def _send(
@@ -156,6 +238,7 @@ async def _send(
     connector: DisbursementConnector,
     snapshot: Snapshot,
     inquiry: AccountInquiry,
+    token: str,
 ) -> None:
     request = TransferRequest(
         reference=snapshot.reference,
@@ -175,38 +258,92 @@ async def _send(
             known = await connector.check_status(snapshot.reference)
             if known.status is DisbursementStatus.NOT_FOUND:
                 await _mark_unknown(
-                    runtime, snapshot.id, f"duplicate order but not found: {rejected}"
+                    runtime, snapshot.id, f"duplicate order but not found: {rejected}", token
                 )
             else:
-                await _record_answer(runtime, snapshot.id, known)
+                await _record_answer(runtime, snapshot.id, known, token)
             return
         if snapshot.started:
             # A resubmission: the first attempt may still have arrived. Ask before failing.
             known = await connector.check_status(snapshot.reference)
             if known.status is not DisbursementStatus.NOT_FOUND:
-                await _record_answer(runtime, snapshot.id, known)
+                await _record_answer(runtime, snapshot.id, known, token)
                 return
-        await _record_rejection(runtime, snapshot.id, rejected)
+        await _record_rejection(runtime, snapshot.id, rejected, token)
         return
     except ProviderOutcomeUnknown as unknown:
-        await _mark_unknown(runtime, snapshot.id, unknown.detail)
+        await _mark_unknown(runtime, snapshot.id, unknown.detail, token)
         return
-    await _record_answer(runtime, snapshot.id, answer)
+    except ProviderUnavailable:
+        # The request never left: this attempt did not start, the next run is a fresh one.
+        await _release(runtime, snapshot.id, token, snapshot.submitted_at, unstart=True)
+        raise
+    await _record_answer(runtime, snapshot.id, answer, token)
 
 
-async def _mark_started(
-    runtime: Runtime, withdrawal_id: uuid.UUID, inquiry: AccountInquiry
-) -> bool:
+def _take_fence(runtime: Runtime, withdrawal: Withdrawal, now: dt.datetime) -> str:
+    token = secrets.token_hex(16)
+    withdrawal.submit_token = token
+    withdrawal.submit_lease_until = now + dt.timedelta(
+        seconds=runtime.settings.withdrawal_submit_lease_seconds
+    )
+    return token
+
+
+async def _claim(runtime: Runtime, snapshot: Snapshot, inquiry: AccountInquiry) -> str | None:
+    """Take the submission fence and mark the submission started, in one commit before
+    the provider is called. None: another run took the fence since the snapshot (the
+    token is the version: every claim writes a new one)."""
     async with unit_of_work(runtime.sessionmaker) as session:
-        withdrawal = await WithdrawalRepository(session).get_for_update(withdrawal_id)
+        withdrawal = await WithdrawalRepository(session).get_for_update(snapshot.id)
         if withdrawal is None or not _submittable(withdrawal):
-            return False
+            return None
+        if withdrawal.submit_token != snapshot.token:
+            log.warning("withdrawal.submit_fenced", withdrawal_id=str(snapshot.id))
+            return None
         now = utcnow()
+        token = _take_fence(runtime, withdrawal, now)
         withdrawal.verified_account_name = inquiry.account_name[:200]
         withdrawal.submitted_at = now
         withdrawal.updated_at = now
         await session.flush()
-        return True
+        return token
+
+
+async def _release(
+    runtime: Runtime,
+    withdrawal_id: uuid.UUID,
+    token: str | None,
+    submitted_at: dt.datetime | None = None,
+    *,
+    unstart: bool = False,
+) -> None:
+    """Give the fence back early; `unstart` when the call proved it never left."""
+    async with unit_of_work(runtime.sessionmaker) as session:
+        withdrawal = await _fenced(WithdrawalRepository(session), withdrawal_id, token)
+        if withdrawal is not None and unstart:
+            withdrawal.submitted_at = submitted_at
+        await session.flush()
+
+
+async def _fenced(
+    repository: WithdrawalRepository,
+    withdrawal_id: uuid.UUID,
+    token: str | None,
+    *,
+    release: bool = True,
+) -> Withdrawal | None:
+    """The locked row, if the caller may record on it: a run that took the fence must
+    still hold it (its token is current); the fence is released as it records."""
+    withdrawal = await repository.get_for_update(withdrawal_id)
+    if withdrawal is None or token is None:
+        return withdrawal
+    if withdrawal.submit_token != token:
+        log.warning("withdrawal.stale_submission", withdrawal_id=str(withdrawal_id))
+        return None
+    if release:
+        withdrawal.submit_lease_until = None
+    return withdrawal
 
 
 async def _fail(runtime: Runtime, withdrawal_id: uuid.UUID, reason: str) -> None:
@@ -218,10 +355,10 @@ async def _fail(runtime: Runtime, withdrawal_id: uuid.UUID, reason: str) -> None
 
 
 async def _record_rejection(
-    runtime: Runtime, withdrawal_id: uuid.UUID, rejected: ProviderRejected
+    runtime: Runtime, withdrawal_id: uuid.UUID, rejected: ProviderRejected, token: str
 ) -> None:
     async with unit_of_work(runtime.sessionmaker) as session:
-        withdrawal = await WithdrawalRepository(session).get_for_update(withdrawal_id)
+        withdrawal = await _fenced(WithdrawalRepository(session), withdrawal_id, token)
         if withdrawal is None or not _submittable(withdrawal):
             return
         withdrawal.provider_status_code = rejected.code[:16]
@@ -237,26 +374,34 @@ async def _record_rejection(
         )
 
 
-async def _mark_unknown(runtime: Runtime, withdrawal_id: uuid.UUID, detail: str) -> None:
+async def _mark_unknown(
+    runtime: Runtime, withdrawal_id: uuid.UUID, detail: str, token: str
+) -> None:
     """The provider may have acted: PROCESSING, outcome unknown, left to the poll."""
     async with unit_of_work(runtime.sessionmaker) as session:
-        withdrawal = await WithdrawalRepository(session).get_for_update(withdrawal_id)
+        withdrawal = await _fenced(WithdrawalRepository(session), withdrawal_id, token)
         if withdrawal is None:
             return
-        status = WithdrawalStatus(withdrawal.status)
-        if status is WithdrawalStatus.PENDING:
-            await service.move(
-                session,
-                withdrawal,
-                WithdrawalStatus.PROCESSING,
-                source=service.Source.WORKER,
-                note=f"outcome unknown: {detail}"[:500],
-            )
-        if WithdrawalStatus(withdrawal.status) is WithdrawalStatus.PROCESSING:
-            withdrawal.outcome_unknown = True
-            withdrawal.next_poll_at = utcnow() + _first_poll(runtime)
-            await session.flush()
-    log.warning("withdrawal.outcome_unknown", withdrawal_id=str(withdrawal_id), detail=detail)
+        await _unknown(session, runtime, withdrawal, detail)
+        await session.flush()
+
+
+async def _unknown(
+    session: AsyncSession, runtime: Runtime, withdrawal: Withdrawal, detail: str
+) -> None:
+    status = WithdrawalStatus(withdrawal.status)
+    if status is WithdrawalStatus.PENDING:
+        await service.move(
+            session,
+            withdrawal,
+            WithdrawalStatus.PROCESSING,
+            source=service.Source.WORKER,
+            note=f"outcome unknown: {detail}"[:500],
+        )
+    if WithdrawalStatus(withdrawal.status) is WithdrawalStatus.PROCESSING:
+        withdrawal.outcome_unknown = True
+        withdrawal.next_poll_at = utcnow() + _first_poll(runtime)
+    log.warning("withdrawal.outcome_unknown", withdrawal_id=str(withdrawal.id), detail=detail)
 
 
 def _first_poll(runtime: Runtime) -> dt.timedelta:
@@ -264,10 +409,10 @@ def _first_poll(runtime: Runtime) -> dt.timedelta:
 
 
 async def _record_answer(
-    runtime: Runtime, withdrawal_id: uuid.UUID, answer: TransferStatus
+    runtime: Runtime, withdrawal_id: uuid.UUID, answer: TransferStatus, token: str | None = None
 ) -> None:
     async with unit_of_work(runtime.sessionmaker) as session:
-        withdrawal = await WithdrawalRepository(session).get_for_update(withdrawal_id)
+        withdrawal = await _fenced(WithdrawalRepository(session), withdrawal_id, token)
         if withdrawal is None:
             return
         if withdrawal.submitted_at is None:

@@ -121,6 +121,7 @@ class FinpayClient:
             message=str(answer.get("responseMessage", "")),
             amount=request.amount,
             raw=answer,
+            fee=_provider_fee(answer.get("feeAmount")),
         )
 
     async def check_status(self, reference: str) -> TransferStatus:
@@ -128,7 +129,9 @@ class FinpayClient:
         response = await send(self.http, NAME, "GET", self._url(path), headers=self._headers())
         body = response.body
         code = str(body.get("latestTransactionStatus", ""))
-        if response.status_code == 404 and code in ("", "07"):
+        # Only Finpay's explicit "07 Not found" proves absence. Any other 404 (a wrong path,
+        # an API gateway or a WAF answering JSON) proves nothing and licenses no resend.
+        if code == "07":
             return TransferStatus(
                 NAME,
                 reference,
@@ -137,6 +140,11 @@ class FinpayClient:
                 "07",
                 str(body.get("responseMessage", "Not found")),
                 raw=body,
+            )
+        if not 200 <= response.status_code < 300:
+            # A failed look-up says nothing about the transfer: unknown, never "absent".
+            raise ProviderOutcomeUnknown(
+                NAME, f"Check Status answered HTTP {response.status_code} without an explicit 07"
             )
         body = snap_success(NAME, response)
         amount = None
@@ -154,7 +162,20 @@ class FinpayClient:
             message=STATUS_TEXT.get(code, str(body.get("responseMessage", ""))),
             amount=amount,
             raw=body,
+            fee=_provider_fee(body.get("feeAmount")),
         )
+
+    async def balance(self) -> int:
+        """Our current balance at Finpay, in minor units (assumed `GET …/balance`)."""
+        response = await send(
+            self.http, NAME, "GET", self._url("/balance"), headers=self._headers()
+        )
+        body = snap_success(NAME, response)
+        value = body.get("balance")
+        try:
+            return parse_amount(value.get("value") if isinstance(value, dict) else None, "IDR")
+        except AmountError:
+            raise ProviderOutcomeUnknown(NAME, "balance answer without a balance") from None
 
     async def confirm(self, event: DisbursementStatusChanged) -> DisbursementStatusChanged:
         """Finpay's own advice: trust a notification only once Check Status agrees.
@@ -179,6 +200,13 @@ def _fee(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0
     return round(value * 100)
+
+
+def _provider_fee(value: Any) -> int | None:
+    """feeAmount in whole rupiah (a JSON integer), in minor units; anything else unknown."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value * 100
 
 
 def _str(value: Any) -> str | None:

@@ -69,6 +69,7 @@ class FinpaySandbox:
         self.inquiries: dict[str, tuple[str, str]] = {}  # refCode → (bank, account), single use
         self.transfers: dict[str, SandboxTransfer] = {}  # by order id
         self.statement = StatementBook()
+        self.funds = 0  # whole rupiah placed with us (`/control/balance`)
         self.faults = FaultInjector()
         self.callbacks = CallbackSender(resign=None)
         self._timers: set[asyncio.Task[None]] = set()
@@ -85,6 +86,8 @@ class FinpaySandbox:
             Route(PREFIX + "/inquiry/{bank}/{account}", self._inquiry, methods=["GET"]),
             Route(PREFIX + "/transfer", self._transfer, methods=["POST"]),
             Route(PREFIX + "/check/{order}", self._check, methods=["GET"]),
+            Route(PREFIX + "/balance", self._balance, methods=["GET"]),
+            Route("/control/balance", self._control_balance, methods=["POST"]),
             Route("/control/accounts", self._add_account, methods=["POST"]),
             Route("/control/transfers/{order}/{action}", self._control_transfer, methods=["POST"]),
             Route("/control/settings", self._control_settings, methods=["POST"]),
@@ -239,7 +242,39 @@ class FinpaySandbox:
             destAccName=transfer.account_name,
             destAccNumber=transfer.account_no,
             destBankCode=transfer.bank_code,
+            feeAmount=FEE_RUPIAH,
         )
+
+    def balance(self) -> int:
+        """Whole rupiah: funds less every accepted transfer and its fee; a failed transfer
+        gives both back, a refunded one its amount (the fee stays charged)."""
+        spent = 0
+        for transfer in self.transfers.values():
+            if transfer.status in ("00", "01", "02", "03"):
+                spent += transfer.amount + FEE_RUPIAH
+            elif transfer.status == "04":
+                spent += FEE_RUPIAH
+        return self.funds - spent
+
+    async def _balance(self, request: Request) -> Response:
+        # Finpay's balance page was not retrievable: an assumed SNAP-like shape
+        # (docs/providers/finpay.md).
+        if not self._authorised(request):
+            return _answer(401, "4010000", "Unauthorized")
+        return _answer(
+            200,
+            "2000000",
+            "Success",
+            balance={"currency": "IDR", "value": format_amount(self.balance() * 100)},
+        )
+
+    async def _control_balance(self, request: Request) -> Response:
+        body = await read_json(request)
+        add = body.get("add")
+        if isinstance(add, bool) or not isinstance(add, int):
+            return JSONResponse({"error": "add must be an integer number of rupiah"}, 400)
+        self.funds += add
+        return JSONResponse({"funds": self.funds, "balance": self.balance()})
 
     async def _add_account(self, request: Request) -> Response:
         doc = await read_json(request)

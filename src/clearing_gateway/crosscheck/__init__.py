@@ -1,0 +1,1 @@
+"""The ledger against the domains it records: deposits and withdrawals (`ledger verify`)."""
