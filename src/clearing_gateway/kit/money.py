@@ -13,7 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 CURRENCY_EXPONENT: dict[str, int] = {"IDR": 2, "VND": 0, "USD": 2}
 DEFAULT_CURRENCY = "IDR"
 
-_AMOUNT = re.compile(r"^(?P<int>0|[1-9][0-9]{0,17})(?:\.(?P<frac>[0-9]+))?$")
+# fullmatch, never match + `$`: `$` also matches before a trailing newline.
+_AMOUNT = re.compile(r"(?P<int>0|[1-9][0-9]{0,17})(?:\.(?P<frac>[0-9]+))?", re.ASCII)
 
 
 class AmountError(ValueError):
@@ -31,7 +32,7 @@ def parse_amount(text: object, currency: str = DEFAULT_CURRENCY, *, positive: bo
     """`"10000.00"` → 1000000 (minor units)."""
     if not isinstance(text, str):
         raise AmountError('must be a decimal string such as "10000.00"')
-    match = _AMOUNT.match(text)
+    match = _AMOUNT.fullmatch(text)
     if match is None:
         raise AmountError('must be a decimal string such as "10000.00"')
     places = exponent(currency)
