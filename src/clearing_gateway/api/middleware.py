@@ -21,6 +21,7 @@ from clearing_gateway.kit.errors import ErrorCode, GatewayError
 from clearing_gateway.kit.logging import get_logger
 from clearing_gateway.merchants import signing
 from clearing_gateway.merchants.auth import SignedRequest, authenticate, client_address
+from clearing_gateway.merchants.crypto import secret_box
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 API_PREFIX = "/v1/"
@@ -112,18 +113,23 @@ class MerchantApiMiddleware:
                     )
                     if stored is not None:
                         await session.rollback()
-                        await _send_raw(send, stored.status_code, stored.body, replayed=True)
+                        body = idempotency.unseal(stored.body, secret_box(self.runtime.settings))
+                        await _send_raw(send, stored.status_code, body, replayed=True)
                         return
 
                 response = await _run_held(self.app, scope, raw, receive)
                 if response.status < 400:
                     if request_id is not None and merchant is not None:
+                        stored_body = response.body
+                        if state.get(idempotency.SEALED_RESPONSE_STATE):
+                            box = secret_box(self.runtime.settings)
+                            stored_body = idempotency.seal(stored_body, box)
                         await idempotency.store(
                             session,
                             merchant_id=merchant.id,
                             request_id=request_id,
                             status_code=response.status,
-                            body=response.body,
+                            body=stored_body,
                         )
                     await session.commit()
                 else:
