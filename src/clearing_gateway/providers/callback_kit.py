@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from clearing_gateway.kit import jsonguard
 from clearing_gateway.kit.money import AmountError, from_decimal, parse_amount
 from clearing_gateway.providers.errors import CallbackRejected
 
@@ -16,7 +17,9 @@ def compact_json(document: Any) -> bytes:
 
 def json_object(body: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(body)
+        document = jsonguard.loads(body)
+    except jsonguard.HostileJson as exc:
+        raise CallbackRejected(f"body: {exc}", malformed=True) from None
     except (ValueError, UnicodeDecodeError):
         raise CallbackRejected("body is not JSON", malformed=True) from None
     if not isinstance(document, dict):
@@ -62,13 +65,16 @@ def number_amount(value: Any, currency: str, name: str) -> int:
         raise CallbackRejected(f"{name}: not a number", malformed=True)
     try:
         return from_decimal(Decimal(str(value)), currency)
-    except (InvalidOperation, AmountError) as exc:
+    except (InvalidOperation, AmountError, OverflowError, ValueError) as exc:
         raise CallbackRejected(f"{name}: {exc}", malformed=True) from None
 
 
 def timestamp(value: Any) -> dt.datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value, dt.UTC)
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC)
+        except (OverflowError, ValueError, OSError):
+            return None
     if not isinstance(value, str) or not value:
         return None
     try:

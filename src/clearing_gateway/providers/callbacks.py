@@ -71,11 +71,9 @@ async def process_callback(
 ) -> CallbackReply:
     # One transaction stores the raw request, the verdict of the (pure, in-memory)
     # verification and, for a genuine event, whether its key is already claimed: a forged,
-    # ignored or duplicate callback costs a single commit, and the raw row is committed
-    # whatever verification says (an unexpected verification error is re-raised only
-    # after the commit, so even then the request is kept).
+    # ignored or duplicate callback costs a single commit, and the row is committed
+    # whatever verification says.
     verdict: CallbackReply | None = None
-    failure: Exception | None = None
     async with unit_of_work(sessionmaker) as session:
         inbox = InboxRepository(session)
         row_id = (await inbox.record(callback)).id
@@ -89,7 +87,15 @@ async def process_callback(
             await inbox.mark(row_id, CallbackStatus.REJECTED, error=error.reason)
             verdict = adapter.rejected(error)
         except Exception as exc:
-            failure = exc
+            # Verification is pure: an error it did not foresee comes from the request
+            # (hostile JSON, absurd numbers), so the request is refused as malformed and
+            # its row settled, never left `received` behind a 500.
+            log.exception("callback.unreadable", provider=callback.provider)
+            error = CallbackRejected(
+                f"unreadable: {type(exc).__name__}: {str(exc)[:200]}", malformed=True
+            )
+            await inbox.mark(row_id, CallbackStatus.REJECTED, error=error.reason)
+            verdict = adapter.rejected(error)
         else:
             event_type = type(event).__name__
             if await inbox.is_claimed(callback.provider, event.event_key):
@@ -100,8 +106,6 @@ async def process_callback(
                     event_key=event.event_key,
                 )
                 verdict = adapter.accepted()
-    if failure is not None:
-        raise failure
     if verdict is not None:
         return verdict
 
