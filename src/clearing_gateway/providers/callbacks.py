@@ -91,11 +91,11 @@ async def process_callback(
             # (hostile JSON, absurd numbers), so the request is refused as malformed and
             # its row settled, never left `received` behind a 500.
             log.exception("callback.unreadable", provider=callback.provider)
-            error = CallbackRejected(
+            unreadable = CallbackRejected(
                 f"unreadable: {type(exc).__name__}: {str(exc)[:200]}", malformed=True
             )
-            await inbox.mark(row_id, CallbackStatus.REJECTED, error=error.reason)
-            verdict = adapter.rejected(error)
+            await inbox.mark(row_id, CallbackStatus.REJECTED, error=unreadable.reason)
+            verdict = adapter.rejected(unreadable)
         else:
             event_type = type(event).__name__
             if await inbox.is_claimed(callback.provider, event.event_key):
