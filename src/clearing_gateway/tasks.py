@@ -2,7 +2,14 @@
 
 from clearing_gateway.idempotency import tasks as idempotency_tasks
 from clearing_gateway.jobs import tasks as jobs_tasks
+from clearing_gateway.providers import tasks as providers_tasks
 from clearing_gateway.webhooks import tasks as webhooks_tasks
 from clearing_gateway.withdrawals import tasks as withdrawals_tasks
 
-__all__ = ["idempotency_tasks", "jobs_tasks", "webhooks_tasks", "withdrawals_tasks"]
+__all__ = [
+    "idempotency_tasks",
+    "jobs_tasks",
+    "providers_tasks",
+    "webhooks_tasks",
+    "withdrawals_tasks",
+]

@@ -175,6 +175,7 @@ class RawCallback:
     path: str  # the path the provider called (query string included when present)
     headers: dict[str, str]  # lower-case names
     body: bytes
+    source: str | None = None  # the caller's address (providers/intake.py source_of)
 
 
 @dataclass(frozen=True)
