@@ -88,6 +88,11 @@ async def apply_payment(
             )
         )
         return None
+    if account.kind != "va":
+        # Single use: concurrent payments for one QR must not all see it ACTIVE.
+        locked = await VirtualAccountRepository(session).lock(account.id)
+        assert locked is not None
+        account = locked
 
     user = await session.get(User, account.user_pk)
     assert user is not None
