@@ -25,10 +25,12 @@ from sqlalchemy import func, select
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.deposits.models import Deposit
 from clearing_gateway.ledger.models import LedgerTransfer
-from clearing_gateway.webhooks.models import WebhookEvent
-from tests.conftest import TEST_ENCRYPTION_KEY, create_merchant
+from clearing_gateway.webhooks.models import WebhookDelivery, WebhookEvent
+from tests.conftest import TEST_ENCRYPTION_KEY, MerchantFixture, create_merchant
 from tests.support.live_server import bind_free_socket
+from tests.support.receiver import Receiver, Reply
 from tests.support.seed_client import SeedClient
+from tests.webhooks.conftest import add_webhook, pending_deliveries, publish
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(180)]
 
@@ -209,3 +211,66 @@ async def test_api_killed_mid_stream_of_deposits_loses_nothing(
         check=False,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver().start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def test_worker_killed_mid_delivery_delivers_every_webhook(
+    merchant: MerchantFixture,
+    runtime: Runtime,
+    receiver: Receiver,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    events = 10
+    receiver.always("/hook", Reply(delay=2.0))  # deliveries hang while the worker dies
+    await add_webhook(merchant, receiver.url())
+    published = {str((await publish(runtime, merchant.id)).id) for _ in range(events)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "GATEWAY_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+        "JOB_LEASE_SECONDS": "3",
+        "WORKER_POLL_INTERVAL_SECONDS": "0.1",
+        "WEBHOOK_RETRY_JITTER": "0",
+        "WEBHOOK_TIMEOUT_SECONDS": "5",
+        "LOG_LEVEL": "WARNING",
+    }
+    doomed = Process([*CLI, "worker"], env, tmp_path / "worker-1.log").start()
+    try:
+        await receiver.wait_for(1, timeout=60)
+        doomed.kill()  # SIGKILL with deliveries in flight
+    finally:
+        doomed.stop()
+    receiver.always("/hook", Reply())
+    survivor = Process([*CLI, "worker"], env, tmp_path / "worker-2.log").start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if (
+                await pending_deliveries(runtime) == []
+                and await count(runtime, WebhookDelivery, WebhookDelivery.status == "succeeded")
+                >= events
+            ):
+                break
+            await asyncio.sleep(0.25)
+    finally:
+        survivor.stop()
+
+    # At least once: every event reached the receiver, re-sent ones with the same id.
+    assert {r.headers["webhook-id"] for r in receiver.received("/hook")} == published
+    async with runtime.sessionmaker() as session:
+        succeeded = list(
+            await session.scalars(
+                select(WebhookDelivery.event_id).where(WebhookDelivery.status == "succeeded")
+            )
+        )
+    assert sorted(str(e) for e in succeeded) == sorted(published)
+    assert await pending_deliveries(runtime) == []
