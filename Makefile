@@ -7,7 +7,7 @@ UV     := $(TOOLS)/bin/uv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test fault lint typecheck check-migrations bench bootstrap clean
+.PHONY: run test fault fuzz lint typecheck check-migrations bench bootstrap clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,6 +28,9 @@ test: bootstrap
 
 fault: bootstrap
 	$(UV) run --frozen pytest tests/faults -m fault $(PYTEST_ARGS)
+
+fuzz: bootstrap
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(UV) run --frozen pytest tests/fuzz -s $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(UV) run --frozen ruff check src tests benchmarks
