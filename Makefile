@@ -7,7 +7,7 @@ UV     := $(TOOLS)/bin/uv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck check-migrations bench bootstrap clean
+.PHONY: run test fault fuzz lint typecheck check-migrations bench bootstrap clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -25,6 +25,12 @@ run: bootstrap
 
 test: bootstrap
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+fault: bootstrap
+	$(UV) run --frozen pytest tests/faults -m fault $(PYTEST_ARGS)
+
+fuzz: bootstrap
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(UV) run --frozen pytest tests/fuzz -s $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(UV) run --frozen ruff check src tests benchmarks

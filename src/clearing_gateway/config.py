@@ -136,6 +136,20 @@ class Settings(BaseSettings):
     deposit_reconcile_lookback_hours: float = Field(default=72.0, gt=0)
     deposit_reconcile_grace_seconds: float = Field(default=30.0, ge=0)
 
+    # Provider callback intake (providers/intake.py, docs/security.md).
+    # Rejected callbacks one source (address, IPv6 /64) may send per minute and provider
+    # before its callbacks are answered 429 unread.
+    callback_rejections_per_minute: int = Field(default=30, ge=1)
+    # How long a confirmation the provider's read API gave is reused for the same event.
+    callback_confirmation_reuse_seconds: float = Field(default=5.0, ge=0)
+    # Inbox retention: rejected, duplicate and ignored rows are deleted after this;
+    # applied and verified rows (evidence of money movements) are kept.
+    callback_inbox_retention_days: float = Field(default=30.0, gt=0)
+    # A row still `received` this long after arrival is swept (docs/security.md).
+    callback_stuck_after_minutes: float = Field(default=15.0, gt=0)
+    # When set, every Finan webhook must carry a valid x-signature made with this secret.
+    finan_webhook_secret: SecretStr | None = None
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

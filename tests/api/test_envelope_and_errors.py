@@ -87,6 +87,16 @@ async def test_wrong_method_is_405_envelope(merchant: MerchantFixture) -> None:
     assert_envelope(await merchant.client.put(USERS, {"requestId": "x"}), 405, "METHOD_NOT_ALLOWED")
 
 
+async def test_405_names_every_allowed_method(merchant: MerchantFixture) -> None:
+    response = await merchant.client.put(USERS, {"requestId": "x"})
+    assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "POST"
+    response = await merchant.client.post(f"{USERS}/someone", {"requestId": "x"})
+    assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
+    allowed = {m.strip() for m in response.headers["allow"].split(",")}
+    assert allowed == {"GET", "PUT", "PATCH", "DELETE"}
+
+
 async def test_bad_path_parameter(merchant: MerchantFixture) -> None:
     envelope = assert_envelope(
         await merchant.client.get(f"{USERS}/{'x' * 80}"), 422, "VALIDATION_ERROR"

@@ -4,6 +4,7 @@ concurrent), out of order, forged, and for an instrument the gateway does not kn
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Any
 
 import httpx
@@ -109,7 +110,10 @@ async def test_forged_callback_is_rejected_and_kept(
     assert reply.status_code == 401
     (row,) = await inbox(runtime, "topremit")
     assert row.status == CallbackStatus.REJECTED
-    assert row.body == forged
+    # Kept as metadata and digest only: forgeries cannot fill the disk.
+    assert row.body == b""
+    assert row.body_sha256 == hashlib.sha256(forged).hexdigest()
+    assert row.body_size == len(forged)
     assert await deposit_count(runtime) == 0
     assert await available(live_merchant) == "0.00"
 

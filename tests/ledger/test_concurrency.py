@@ -16,8 +16,8 @@ import pytest
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.ledger import service as ledger
-from clearing_gateway.ledger.accounts import AccountKey, Posting
-from clearing_gateway.ledger.errors import InsufficientFunds
+from clearing_gateway.ledger.accounts import AccountKey, Posting, withdrawal_postings
+from clearing_gateway.ledger.errors import InsufficientFunds, TransferStateError
 from tests.ledger.conftest import Books
 
 P = "finpay"
@@ -34,6 +34,8 @@ async def _outcome(runtime: Runtime, work: Any) -> str:
             await work(session)
     except InsufficientFunds:
         return "insufficient"
+    except TransferStateError:
+        return "already resolved"
     return "ok"
 
 
@@ -97,4 +99,31 @@ async def test_crossing_transfers_do_not_deadlock(
     assert set(outcomes) == {"ok"}
     total = (await books.balance(deposit)).available + (await books.balance(withdrawal)).available
     assert total == 2_000  # each move: -4 +4 across the vaults, +1 from clearing, -1 fee
+    assert await books.verify() == []
+
+
+async def test_concurrent_post_and_void_of_one_hold_resolve_it_once(
+    runtime: Runtime, books: Books, merchant_id: uuid.UUID
+) -> None:
+    withdrawal = AccountKey.vault(merchant_id, P, "withdrawal")
+    await books.top_up(merchant_id, 10_000)
+    postings = withdrawal_postings(merchant_id, P, 9_000, 1_000)
+    for n in range(5):
+        await books.run(lambda s, n=n: ledger.hold(s, f"wd:{n}", postings, kind="withdrawal"))
+        await books.top_up(merchant_id, 10_000)
+
+    def resolve(n: int, i: int) -> Any:
+        if i % 2:
+            return lambda s: ledger.void_pending(s, f"wd:{n}")
+        return lambda s: ledger.post_pending(s, f"wd:{n}")
+
+    # Posts and voids of the same holds race: each hold ends either posted or voided.
+    outcomes = await asyncio.gather(
+        *(_outcome(runtime, resolve(n, i)) for n in range(5) for i in range(6))
+    )
+    assert set(outcomes) <= {"ok", "already resolved"}
+    available = (await books.balance(withdrawal)).available
+    posted = 50_000 + 10_000 - available  # what left the vault for good
+    assert posted % 10_000 == 0
+    assert (await books.balance(withdrawal)).debits_pending == 0
     assert await books.verify() == []

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from clearing_gateway.kit.envelope import error_response
 from clearing_gateway.kit.errors import ErrorCode, GatewayError
@@ -26,6 +27,19 @@ def _request_id(request: Request) -> str | None:
     state = request.scope.get("state", {})
     value = state.get("merchant_request_id") or state.get("request_id")
     return str(value) if value else None
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (probed, as routers nest)."""
+    allowed = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 def describe_validation(errors: list[Any]) -> tuple[int, str, str]:
@@ -62,7 +76,12 @@ def install_error_handlers(app: FastAPI) -> None:
         reason = exc.detail if isinstance(exc.detail, str) else message
         if exc.status_code == 404:
             reason = f"no such endpoint: {request.method} {request.url.path}"
-        return error_response(exc.status_code, message, reason, request_id=_request_id(request))
+        response = error_response(exc.status_code, message, reason, request_id=_request_id(request))
+        if exc.status_code == 405:
+            # Starlette names only the first route matching the path; a path served by
+            # several routes (GET, PUT, DELETE /v1/users/{id}) allows all their methods.
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> Response:

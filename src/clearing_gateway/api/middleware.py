@@ -16,12 +16,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.idempotency import service as idempotency
-from clearing_gateway.kit import request_id
+from clearing_gateway.kit import jsonguard, request_id
 from clearing_gateway.kit.envelope import dumps, envelope
 from clearing_gateway.kit.errors import ErrorCode, GatewayError
 from clearing_gateway.kit.logging import get_logger
 from clearing_gateway.merchants import signing
 from clearing_gateway.merchants.auth import SignedRequest, authenticate, client_address
+from clearing_gateway.merchants.crypto import secret_box
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 API_PREFIX = "/v1/"
@@ -59,13 +60,17 @@ class MerchantApiMiddleware:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise GatewayError(400, ErrorCode.MALFORMED_JSON, "body: not valid UTF-8") from None
+            _refuse_nul_in_url(scope)
+            # Parsed once: the signature, the requestId and its fingerprint all read it.
+            try:
+                document, canonical = signing.parse_body(text)
+            except jsonguard.HostileJson as exc:
+                raise GatewayError(400, ErrorCode.MALFORMED_JSON, f"body: {exc}") from None
         except GatewayError as error:
             await _send_error(send, error, None)
             return
 
         method: str = scope["method"]
-        # Parsed once: the signature, the requestId and its fingerprint all read it.
-        document, canonical = signing.parse_body(text)
         request_id = _request_id_of(document) if method in MUTATING else None
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         client = scope.get("client")
@@ -113,18 +118,23 @@ class MerchantApiMiddleware:
                     )
                     if stored is not None:
                         await session.rollback()
-                        await _send_raw(send, stored.status_code, stored.body, replayed=True)
+                        body = idempotency.unseal(stored.body, secret_box(self.runtime.settings))
+                        await _send_raw(send, stored.status_code, body, replayed=True)
                         return
 
                 response = await _run_held(self.app, scope, raw, receive)
                 if response.status < 400:
                     if request_id is not None and merchant is not None:
+                        stored_body = response.body
+                        if state.get(idempotency.SEALED_RESPONSE_STATE):
+                            box = secret_box(self.runtime.settings)
+                            stored_body = idempotency.seal(stored_body, box)
                         await idempotency.store(
                             session,
                             merchant_id=merchant.id,
                             request_id=request_id,
                             status_code=response.status,
-                            body=response.body,
+                            body=stored_body,
                         )
                     await session.commit()
                 else:
@@ -204,6 +214,14 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _refuse_nul_in_url(scope: Scope) -> None:
+    # PostgreSQL cannot store or compare U+0000: a path or query parameter holding one
+    # would fail deep inside a query instead of being refused here.
+    query: bytes = scope.get("query_string", b"")
+    if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+        raise GatewayError(400, ErrorCode.BAD_REQUEST, "the URL holds a NUL character")
 
 
 def _request_id_of(document: Any) -> str | None:

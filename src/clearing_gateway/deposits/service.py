@@ -164,6 +164,11 @@ async def _apply_new(
             )
         )
         return None
+    if account.kind != "va":
+        # Single use: concurrent payments for one QR must not all see it ACTIVE.
+        locked = await VirtualAccountRepository(session).lock(account.id)
+        assert locked is not None
+        account = locked
 
     user = await session.get(User, account.user_pk)
     assert user is not None

@@ -17,6 +17,13 @@ from clearing_gateway.db import insert_ignoring_conflicts
 from clearing_gateway.idempotency.models import IdempotencyRecord
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.errors import ErrorCode, GatewayError
+from clearing_gateway.merchants.crypto import SecretBox
+
+# A response that carries a secret (a webhook signing secret) is stored encrypted behind
+# this marker; every other stored body is JSON and so starts with "{".
+_SEALED = b"sealed:"
+# The key of the request's ASGI state an endpoint sets when its response carries a secret.
+SEALED_RESPONSE_STATE = "idempotency_seal_response"
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,17 @@ async def store(
         )
         .values(status_code=status_code, response_body=body)
     )
+
+
+def seal(body: bytes, box: SecretBox) -> bytes:
+    return _SEALED + box.seal(body.decode("utf-8")).encode("ascii")
+
+
+def unseal(body: bytes, box: SecretBox) -> bytes:
+    """The stored body as first sent (a sealed one decrypted)."""
+    if not body.startswith(_SEALED):
+        return body
+    return box.open(body[len(_SEALED) :].decode("ascii")).encode("utf-8")
 
 
 async def purge_older_than(session: AsyncSession, age: dt.timedelta) -> int:

@@ -28,6 +28,16 @@ class VirtualAccountRepository:
     async def by_id(self, instrument_id: uuid.UUID) -> VirtualAccount | None:
         return await self.session.get(VirtualAccount, instrument_id)
 
+    async def lock(self, instrument_id: uuid.UUID) -> VirtualAccount | None:
+        """The instrument re-read under a row lock (PostgreSQL; SQLite writes are serial),
+        so a concurrent payment for it waits and then sees the committed status."""
+        return await self.session.scalar(
+            select(VirtualAccount)
+            .where(VirtualAccount.id == instrument_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
     async def by_number(
         self, provider: str | None, number: str, bank_code: str | None = None
     ) -> Sequence[VirtualAccount]:

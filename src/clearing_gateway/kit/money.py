@@ -15,7 +15,8 @@ DEFAULT_CURRENCY = "IDR"
 # The largest amount a BIGINT column holds: anything above is refused, never stored.
 MAX_MINOR = 2**63 - 1
 
-_AMOUNT = re.compile(r"^(?P<int>0|[1-9][0-9]{0,17})(?:\.(?P<frac>[0-9]+))?$")
+# fullmatch, never match + `$`: `$` also matches before a trailing newline.
+_AMOUNT = re.compile(r"(?P<int>0|[1-9][0-9]{0,17})(?:\.(?P<frac>[0-9]+))?", re.ASCII)
 
 
 class AmountError(ValueError):
@@ -33,7 +34,7 @@ def parse_amount(text: object, currency: str = DEFAULT_CURRENCY, *, positive: bo
     """`"10000.00"` → 1000000 (minor units)."""
     if not isinstance(text, str):
         raise AmountError('must be a decimal string such as "10000.00"')
-    match = _AMOUNT.match(text)
+    match = _AMOUNT.fullmatch(text)
     if match is None:
         raise AmountError('must be a decimal string such as "10000.00"')
     places = exponent(currency)

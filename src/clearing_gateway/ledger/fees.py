@@ -16,7 +16,7 @@ from clearing_gateway.kit.money import percent_of
 from clearing_gateway.ledger.accounts import PROVIDERS
 from clearing_gateway.ledger.repository import FeeRepository
 
-METHOD_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+METHOD_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
 KNOWN_METHODS = ("va", "qris", "disbursement", "cashin", "payout")
 
 
@@ -38,7 +38,7 @@ class Fee:
 def _check(provider: str, method: str) -> None:
     if provider not in PROVIDERS:
         raise FeeScheduleError(f"unknown provider {provider!r} (one of {', '.join(PROVIDERS)})")
-    if not METHOD_PATTERN.match(method):
+    if not METHOD_PATTERN.fullmatch(method):
         raise FeeScheduleError(
             f"method must be lowercase letters, digits or _ (e.g. {KNOWN_METHODS})"
         )

@@ -103,7 +103,8 @@ async def authenticate(
     if not _ip_allowed(merchant, request.client_ip, settings):
         raise unauthorized(ErrorCode.IP_NOT_ALLOWED, "source IP address is not whitelisted")
 
-    if not timestamp.isdigit() or len(timestamp) > 16:
+    # isdigit() alone accepts "²" and other non-ASCII digits that int() then refuses.
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 16:
         raise unauthorized(ErrorCode.INVALID_TIMESTAMP, "X-Timestamp must be Unix milliseconds")
     skew_ms = abs(now_ms() - int(timestamp))
     if skew_ms > settings.signature_window_seconds * 1000:

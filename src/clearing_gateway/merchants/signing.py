@@ -13,13 +13,19 @@ import hmac
 import json
 from typing import Any
 
+from clearing_gateway.kit import jsonguard
+
 
 def parse_body(raw: str) -> tuple[Any, str]:
-    """The JSON document (None when the body is not JSON) and the canonical BODY."""
+    """The JSON document (None when the body is not JSON) and the canonical BODY.
+
+    Raises jsonguard.HostileJson for JSON no later step could use (too deep, a huge
+    integer, U+0000, a lone surrogate).
+    """
     if not raw:
         return None, ""
     try:
-        document = json.loads(raw)
+        document = jsonguard.loads(raw)
     except json.JSONDecodeError:
         return None, raw
     return document, json.dumps(document, sort_keys=True, separators=(",", ":"))

@@ -184,6 +184,8 @@ class RawCallback:
     def paths(self) -> tuple[str, ...]:
         return self.signed_paths or (self.path,)
 
+    source: str | None = None  # the caller's address (providers/intake.py source_of)
+
 
 @dataclass(frozen=True)
 class CallbackReply:

@@ -9,6 +9,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from clearing_gateway.kit import jsonguard
 from clearing_gateway.kit.money import MAX_MINOR, AmountError, from_decimal, parse_amount
 from clearing_gateway.providers.errors import CallbackRejected
 
@@ -19,7 +20,9 @@ def compact_json(document: Any) -> bytes:
 
 def json_object(body: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(body)
+        document = jsonguard.loads(body)
+    except jsonguard.HostileJson as exc:
+        raise CallbackRejected(f"body: {exc}", malformed=True) from None
     except (ValueError, UnicodeDecodeError):
         raise CallbackRejected("body is not JSON", malformed=True) from None
     if not isinstance(document, dict):
@@ -97,7 +100,10 @@ def number_amount(value: Any, currency: str, name: str) -> int:
 
 def timestamp(value: Any) -> dt.datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value, dt.UTC)
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC)
+        except (OverflowError, ValueError, OSError):
+            return None
     if not isinstance(value, str) or not value:
         return None
     try:

@@ -1,9 +1,9 @@
 """The callback pipeline: store raw, verify, confirm, de-duplicate, hand to the domain.
 
-    1. store the raw request and verify it (signature, timestamp, partner id, shape) →
-       normalised event, in one transaction that commits the raw row whatever the verdict
-       (so even a forged callback is kept), with a forged, ignored or already-claimed
-       event marked as such in the same commit;
+    1. verify the request (signature, timestamp, partner id, shape) → normalised event,
+       then store it with its verdict in one transaction whatever the verdict (a forged
+       callback is kept as metadata and digest, without its body), an already-claimed
+       event marked as a duplicate in the same commit;
     2. confirm it with the provider's read API where the provider's callbacks are not
        proof enough (Finpay, Finan) — outside any database transaction;
     3. in one transaction: claim the event key among genuine callbacks, run the domain
@@ -31,6 +31,7 @@ from clearing_gateway.kit.logging import get_logger
 from clearing_gateway.providers.base import CallbackAdapter, CallbackReply, RawCallback
 from clearing_gateway.providers.errors import CallbackIgnored, CallbackRejected, ProviderError
 from clearing_gateway.providers.events import ProviderEvent
+from clearing_gateway.providers.intake import CallbackIntake
 from clearing_gateway.providers.models import CallbackStatus, ProviderCallback
 from clearing_gateway.providers.repository import InboxRepository
 
@@ -68,51 +69,70 @@ async def process_callback(
     adapter: CallbackAdapter,
     callback: RawCallback,
     registry: CallbackHandlers = handlers,
+    intake: CallbackIntake | None = None,
 ) -> CallbackReply:
-    # One transaction stores the raw request, the verdict of the (pure, in-memory)
-    # verification and, for a genuine event, whether its key is already claimed: a forged,
-    # ignored or duplicate callback costs a single commit, and the raw row is committed
-    # whatever verification says (an unexpected verification error is re-raised only
-    # after the commit, so even then the request is kept).
+    # Verification is pure and in memory, so it runs first; then one transaction checks
+    # whether a genuine event's key is already claimed and inserts the row with its
+    # verdict: a forged, ignored or duplicate callback costs a single INSERT, and a
+    # rejected one is stored without its body (metadata, size and digest only).
     verdict: CallbackReply | None = None
-    failure: Exception | None = None
+    event: ProviderEvent | None = None
+    status, error = CallbackStatus.RECEIVED, None
+    try:
+        event = adapter.verify(callback)
+    except CallbackIgnored as ignored:
+        status, error, verdict = CallbackStatus.IGNORED, ignored.reason, adapter.accepted()
+    except CallbackRejected as rejected:
+        log.warning("callback.rejected", provider=callback.provider, reason=rejected.reason)
+        status, error, verdict = (
+            CallbackStatus.REJECTED,
+            rejected.reason,
+            adapter.rejected(rejected),
+        )
+    except Exception as exc:
+        # An error verification did not foresee comes from the request (hostile JSON,
+        # absurd numbers): it is refused as malformed and its row settled, never left
+        # `received` behind a 500.
+        log.exception("callback.unreadable", provider=callback.provider)
+        unreadable = CallbackRejected(
+            f"unreadable: {type(exc).__name__}: {str(exc)[:200]}", malformed=True
+        )
+        status, error, verdict = (
+            CallbackStatus.REJECTED,
+            unreadable.reason,
+            adapter.rejected(unreadable),
+        )
+    if status == CallbackStatus.REJECTED and intake is not None:
+        intake.rejected(callback.provider, callback.source)
+    event_type = type(event).__name__ if event is not None else None
     async with unit_of_work(sessionmaker) as session:
         inbox = InboxRepository(session)
-        row_id = (await inbox.record(callback)).id
-        try:
-            event = adapter.verify(callback)
-        except CallbackIgnored as ignored:
-            await inbox.mark(row_id, CallbackStatus.IGNORED, error=ignored.reason)
-            verdict = adapter.accepted()
-        except CallbackRejected as error:
-            log.warning("callback.rejected", provider=callback.provider, reason=error.reason)
-            await inbox.mark(row_id, CallbackStatus.REJECTED, error=error.reason)
-            verdict = adapter.rejected(error)
-        except Exception as exc:
-            failure = exc
-        else:
-            event_type = type(event).__name__
-            if await inbox.is_claimed(callback.provider, event.event_key):
-                await inbox.mark(
-                    row_id,
-                    CallbackStatus.DUPLICATE,
-                    event_type=event_type,
-                    event_key=event.event_key,
-                )
-                verdict = adapter.accepted()
-    if failure is not None:
-        raise failure
+        if event is not None and await inbox.is_claimed(callback.provider, event.event_key):
+            status, verdict = CallbackStatus.DUPLICATE, adapter.accepted()
+        row_id = (
+            await inbox.record(
+                callback,
+                status=status,
+                error=error,
+                event_type=event_type,
+                event_key=event.event_key if event is not None else None,
+            )
+        ).id
     if verdict is not None:
         return verdict
+    assert event is not None
+    assert event_type is not None
 
     async def mark(status: str, **fields: Any) -> None:
         async with unit_of_work(sessionmaker) as session:
             await InboxRepository(session).mark(row_id, status, **fields)
 
     try:
-        event = await adapter.confirm(event)
+        event = await (intake.confirm(adapter, event) if intake else adapter.confirm(event))
     except CallbackRejected as error:
         log.warning("callback.unconfirmed", provider=callback.provider, reason=error.reason)
+        if intake is not None:
+            intake.rejected(callback.provider, callback.source)
         await mark(
             CallbackStatus.REJECTED,
             error=error.reason,

@@ -55,6 +55,9 @@ class FinanConfig:
     account_id: str
     payout_pass_code: str
     window_seconds: int = 30
+    # Set: every webhook must be signed with it (otherwise unsigned ones are confirmed
+    # through the read API, and signed ones are checked with secret_key).
+    webhook_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,11 @@ def resolve_provider_config(settings: Settings) -> ProviderConfig:
         account_id=pick("finan_account_id", settings.finan_account_id, SANDBOX_FINAN["account_id"]),
         payout_pass_code=secret(
             "finan_payout_pass_code", settings.finan_payout_pass_code, SANDBOX_FINAN["pass_code"]
+        ),
+        webhook_secret=(
+            settings.finan_webhook_secret.get_secret_value()
+            if settings.finan_webhook_secret
+            else None
         ),
     )
     if missing:

@@ -8,10 +8,23 @@ from starlette.responses import Response
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.kit.envelope import error_response
 from clearing_gateway.kit.errors import ErrorCode
+from clearing_gateway.merchants.auth import client_address
 from clearing_gateway.providers.base import RawCallback
 from clearing_gateway.providers.callbacks import process_callback
+from clearing_gateway.providers.intake import (
+    BodyTooLarge,
+    CallbackIntake,
+    ConfirmationCoalescer,
+    RejectionBudget,
+    read_bounded,
+    source_of,
+    throttled,
+)
 
 router = APIRouter(prefix="/callbacks", tags=["Provider callbacks"], include_in_schema=False)
+
+_INTAKE_KEY = "providers.callback_intake"
+_RETRY_AFTER = {"Retry-After": "60"}
 
 ROUTES = {
     ("topremit", "va"),
@@ -32,8 +45,27 @@ async def _receive(request: Request, provider: str, channel: str) -> Response:
     providers = runtime.providers
     if providers is None:
         return error_response(503, ErrorCode.SERVICE_UNAVAILABLE, "providers are not configured")
-    body = await request.body()
-    if len(body) > runtime.settings.max_body_bytes:
+    adapter = providers.callbacks[provider]
+    guard = intake_of(runtime)
+    peer = request.client.host if request.client else None
+    source = source_of(
+        client_address(
+            peer,
+            request.headers.get("x-forwarded-for"),
+            runtime.settings.trusted_proxy_networks,
+        )
+    )
+    if guard.budget.spent(provider, source):
+        # Refused unread: nothing is held, stored or looked up for a source that has
+        # spent its budget of rejected callbacks this minute.
+        reply = throttled(adapter)
+        return Response(
+            reply.body, reply.status_code, media_type=reply.media_type, headers=_RETRY_AFTER
+        )
+    try:
+        body = await read_bounded(request, runtime.settings.max_body_bytes)
+    except BodyTooLarge:
+        guard.rejected(provider, source)
         return error_response(413, ErrorCode.PAYLOAD_TOO_LARGE, "callback body too large")
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     callback = RawCallback(
@@ -43,11 +75,25 @@ async def _receive(request: Request, provider: str, channel: str) -> Response:
         headers={k.lower(): v for k, v in request.headers.items()},
         body=body,
         signed_paths=signed_paths(path, runtime.settings.public_path_prefix),
+        source=source,
     )
     reply = await process_callback(
-        runtime.sessionmaker, providers.callbacks[provider], callback, providers.handlers
+        runtime.sessionmaker, adapter, callback, providers.handlers, guard
     )
     return Response(reply.body, reply.status_code, media_type=reply.media_type)
+
+
+def intake_of(runtime: Runtime) -> CallbackIntake:
+    """The process's callback guards, built from the settings on first use."""
+    guard = runtime.extras.get(_INTAKE_KEY)
+    if guard is None:
+        settings = runtime.settings
+        guard = runtime.extras[_INTAKE_KEY] = CallbackIntake(
+            RejectionBudget(settings.callback_rejections_per_minute),
+            ConfirmationCoalescer(settings.callback_confirmation_reuse_seconds),
+        )
+    assert isinstance(guard, CallbackIntake)
+    return guard
 
 
 @router.post("/topremit/va")

@@ -1,6 +1,7 @@
 """The provider callback inbox.
 
-Every callback is stored raw before anything else looks at it. De-duplication happens
+Every callback is stored raw before anything else looks at it (a rejected one keeps
+only its metadata and digest). De-duplication happens
 in a separate table that only verified callbacks can claim, so a forged callback that
 reuses a genuine event key can never block or shadow the genuine one.
 """
@@ -11,7 +12,16 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clearing_gateway.db import Base, JsonDoc, UtcDateTime
@@ -40,7 +50,12 @@ class ProviderCallback(Base):
     channel: Mapped[str] = mapped_column(String(32))
     path: Mapped[str] = mapped_column(String(1024))
     headers: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    # Emptied when the row is rejected: a forged or malformed request keeps only its
+    # metadata, size and digest, so forgeries cannot fill the disk.
     body: Mapped[bytes] = mapped_column(LargeBinary)
+    body_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    body_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default=CallbackStatus.RECEIVED)
     event_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
     event_key: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -133,6 +133,9 @@ class CallbackSender:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     # Rebuilds a callback (fresh timestamp and signature) before it is re-sent.
     resign: Callable[[OutgoingCallback], OutgoingCallback] | None = None
+    # As a provider does: re-send a callback not answered 2xx, up to `retries` times.
+    retries: int = 0
+    retry_delay_seconds: float = 1.0
 
     def submit(self, callback: OutgoingCallback) -> None:
         self.last = callback
@@ -172,6 +175,15 @@ class CallbackSender:
     async def _deliver(self, callback: OutgoingCallback, delay: float) -> None:
         if delay > 0:
             await asyncio.sleep(delay)
+        for attempt in range(self.retries + 1):
+            if attempt:
+                await asyncio.sleep(self.retry_delay_seconds)
+                callback = self.resign(callback) if self.resign else callback
+            status = await self._attempt(callback)
+            if status is not None and 200 <= status < 300:
+                return
+
+    async def _attempt(self, callback: OutgoingCallback) -> int | None:
         record = DeliveryRecord(callback.label, callback.url, None, "", callback.body.decode())
         try:
             async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
@@ -184,6 +196,7 @@ class CallbackSender:
             record.reply = f"{type(exc).__name__}: {exc}"
             log.warning("sandbox.callback_failed", url=callback.url, error=type(exc).__name__)
         self.sent.append(record)
+        return record.status_code
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait for callbacks in flight (tests use this before asserting)."""
@@ -228,6 +241,10 @@ def control_routes(faults: FaultInjector, sender: CallbackSender) -> list[Route]
         sender.mode = mode
         sender.delay_seconds = float(body.get("delaySeconds", 0))
         sender.drop_count = int(body.get("dropCount", 0))
+        sender.retries = int(body.get("retries", sender.retries))
+        sender.retry_delay_seconds = float(
+            body.get("retryDelaySeconds", sender.retry_delay_seconds)
+        )
         return JSONResponse(
             {"mode": sender.mode, "delaySeconds": sender.delay_seconds, "held": len(sender.held)}
         )

@@ -12,7 +12,7 @@ from clearing_gateway.kit.countries import ISO_3166_ALPHA2
 from clearing_gateway.kit.request_id import RequestId
 
 USER_ID_PATTERN = r"^[A-Za-z0-9._:@-]{1,64}$"
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
 
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
@@ -22,7 +22,7 @@ AccountNo = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,34}$")]
 
 
 def _email(value: str) -> str:
-    if not _EMAIL.match(value) or len(value) > 254:
+    if not _EMAIL.fullmatch(value) or len(value) > 254:
         raise ValueError("not a valid email address")
     return value
 

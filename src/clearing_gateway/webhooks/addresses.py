@@ -2,10 +2,10 @@
 
 In production a URL must be https and every address its host resolves to must be a
 public one: no private, loopback, link-local (cloud metadata lives there), shared,
-multicast, reserved or unspecified address. The rule is applied when the URL is saved
-and again on every connection (see transport.py), so a host that later re-resolves to
-an internal address (DNS rebinding) is still refused. Sandbox allows anything, so that
-plain http to a receiver on localhost works.
+multicast, reserved, unspecified or (deprecated IPv6) site-local address. The rule is
+applied when the URL is saved and again on every connection (see transport.py), so a
+host that later re-resolves to an internal address (DNS rebinding) is still refused.
+Sandbox allows anything, so that plain http to a receiver on localhost works.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ def is_public(address: IPAddress) -> bool:
         mapped = address.ipv4_mapped or address.sixtofour
         if mapped is not None:
             return is_public(mapped)
+        # fec0::/10 (site-local) is deprecated but still routed inside some networks, and
+        # Python counts it as global.
+        if address.is_site_local:
+            return False
     return address.is_global and not (
         address.is_multicast or address.is_reserved or address.is_unspecified
     )

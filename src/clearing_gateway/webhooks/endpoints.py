@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from clearing_gateway.api.deps import MerchantDep, RuntimeDep, SessionDep
+from clearing_gateway.idempotency.service import SEALED_RESPONSE_STATE
 from clearing_gateway.kit.clock import isoformat
 from clearing_gateway.kit.envelope import EnvelopeResponse
 from clearing_gateway.kit.schemas import documented
@@ -31,8 +32,14 @@ WebhookIdPath = Annotated[str, Path(max_length=64, description="Webhook identifi
     "", status_code=201, responses=documented(WebhookWithSecretOut, 201), summary="Create Webhook"
 )
 async def create_webhook(
-    body: CreateWebhookRequest, session: SessionDep, merchant: MerchantDep, runtime: RuntimeDep
+    request: Request,
+    body: CreateWebhookRequest,
+    session: SessionDep,
+    merchant: MerchantDep,
+    runtime: RuntimeDep,
 ) -> Response:
+    # The response carries the signing secret: its replayable copy is stored encrypted.
+    setattr(request.state, SEALED_RESPONSE_STATE, True)
     webhook, secret = await service.create_webhook(
         session, runtime.settings, service.resolver_for(runtime), merchant.id, body
     )
@@ -101,12 +108,14 @@ async def delete_webhook(
     "/{webhookId}/rotate-secret", responses=documented(SecretOut), summary="Rotate Signing Secret"
 )
 async def rotate_secret(
+    request: Request,
     webhookId: WebhookIdPath,
     body: RequestIdOnly,
     session: SessionDep,
     merchant: MerchantDep,
     runtime: RuntimeDep,
 ) -> Response:
+    setattr(request.state, SEALED_RESPONSE_STATE, True)
     webhook, secret = await service.rotate_secret(session, runtime.settings, merchant.id, webhookId)
     data = SecretOut(
         id=str(webhook.id),

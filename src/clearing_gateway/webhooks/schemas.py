@@ -31,7 +31,7 @@ RESERVED_HEADERS = frozenset(
         "connection",
     }
 )
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")
 MAX_CUSTOM_HEADERS = 20
 
 
@@ -59,7 +59,7 @@ def _headers(value: dict[str, str]) -> dict[str, str]:
     seen: set[str] = set()
     for name, header_value in value.items():
         lowered = name.lower()
-        if not _TOKEN.match(name):
+        if not _TOKEN.fullmatch(name):
             raise ValueError(f"{name!r} is not a valid header name")
         if lowered in RESERVED_HEADERS:
             raise ValueError(f"{name!r} is set by the gateway and cannot be overridden")

@@ -51,6 +51,8 @@ class FinanCallbacks:
         headers = callback.headers
         given = headers.get("x-signature")
         if given is None:
+            if self.config.webhook_secret:
+                raise CallbackRejected("x-signature is required")
             return  # undocumented scheme: confirmation through the read API decides
         if headers.get("x-client-id") != self.config.client_id:
             raise CallbackRejected("x-client-id is not ours")
@@ -61,8 +63,9 @@ class FinanCallbacks:
         if not within_window(moment, self.clock(), self.config.window_seconds):
             raise CallbackRejected("x-timestamp outside the 30 s window")
         body = callback.body.decode("utf-8", "replace")
+        secret = self.config.webhook_secret or self.config.secret_key
         matches = [
-            signature_matches(signature(self.config.secret_key, "POST", path, body, stamp), given)
+            signature_matches(signature(secret, "POST", path, body, stamp), given)
             for path in callback.paths()
         ]
         if not any(matches):
