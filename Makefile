@@ -27,8 +27,8 @@ test: bootstrap
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 lint: bootstrap
-	$(UV) run --frozen ruff check src tests benchmarks
-	$(UV) run --frozen ruff format --check src tests benchmarks
+	$(UV) run --frozen ruff check src tests benchmarks sdk/python
+	$(UV) run --frozen ruff format --check src tests benchmarks sdk/python
 
 typecheck: bootstrap
 	$(UV) run --frozen mypy

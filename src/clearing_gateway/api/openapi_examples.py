@@ -145,7 +145,7 @@ CASH_IN_200 = _ok(
     1774723700223,
     {
         **_VA,
-        "type": "CASH_IN",
+        "type": "CASHIN",
         "minAmount": "150000.00",
         "maxAmount": "150000.00",
         "qrContent": None,
@@ -233,7 +233,7 @@ _DEPOSIT = {
     "fee": "0.00",
     "netAmount": "20000.00",
     "currency": "IDR",
-    "status": "SUCCESS",
+    "status": "COMPLETED",
     "failureReason": None,
     "trxDateTime": "2026-04-24T10:09:02Z",
     "createdAt": "2026-04-24T10:09:02Z",
