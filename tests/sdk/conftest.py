@@ -21,7 +21,14 @@ from clearing_gateway.kit.ids import new_id
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey, Posting
 from clearing_gateway.merchants.service import IssuedCredentials
-from tests.conftest import TEST_ENCRYPTION_KEY, create_merchant, make_settings
+from tests.conftest import (
+    _PG_PROBLEM,
+    BACKENDS,
+    TEST_ENCRYPTION_KEY,
+    create_merchant,
+    make_settings,
+)
+from tests.support.databases import PostgresTestDatabase, SqliteTemplate
 from tests.support.receiver import Receiver, free_port
 
 PREFIX = "/d"
@@ -85,8 +92,27 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60.
     raise RuntimeError("gateway did not become ready")
 
 
-@pytest.fixture
-def gateway(database_url: str, tmp_path: Path) -> Iterator[Gateway]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def gateway_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """One database per backend for the whole module: starting a gateway process is the
+    slow part, so the module's tests share one (each uses its own users and webhooks)."""
+    if request.param == "postgresql":
+        problem = request.config.stash[_PG_PROBLEM]
+        if problem is not None:
+            pytest.skip(f"PostgreSQL unreachable: {problem}")
+        database: PostgresTestDatabase = request.getfixturevalue("postgres_database")
+        asyncio.run(database.reset())
+        return database.url
+    template: SqliteTemplate = request.getfixturevalue("sqlite_template")
+    return template.fresh(tmp_path_factory.mktemp("sdk-gateway"))
+
+
+@pytest.fixture(scope="module")
+def gateway(gateway_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    database_url = gateway_database
+    tmp_path = tmp_path_factory.mktemp("sdk-process")
     credentials = _merchant(database_url)
     port = free_port()
     env = {
