@@ -228,6 +228,79 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+# The seed's words for its parameters, with its examples.
+PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
+    ("path", "userId"): {"description": "Merchant user identifier", "example": "567890"},
+    ("path", "paymentInstrumentId"): {
+        "description": "Payment instrument identifier",
+        "example": "019d35af-3233-7218-9135-170365519896",
+    },
+    ("path", "transactionId"): {
+        "description": "Transaction identifier (the caciTxId of webhooks)",
+        "example": "019d6638-6b62-7130-b90c-e4d1583f9597",
+    },
+    ("path", "webhookId"): {
+        "description": "Webhook identifier",
+        "example": "717bf9b3-e8f2-4bf7-82fa-00a6bdaa7514",
+    },
+    ("query", "userId"): {"description": "Filter by merchant user"},
+    ("query", "status"): {"description": "Filter by transaction status"},
+    ("query", "startDate"): {
+        "description": "Lower bound for requested_at (RFC3339). Max range 90 days. "
+        "Defaults to 90 days before now.",
+        "example": "2026-04-01T00:00:00Z",
+    },
+    ("query", "endDate"): {
+        "description": "Upper bound for requested_at (RFC3339). Max range 90 days. "
+        "Defaults to current time.",
+        "example": "2026-04-30T23:59:59Z",
+    },
+    ("query", "trxDateTimeStart"): {"description": "Lower bound for trx_date_time (RFC3339)"},
+    ("query", "trxDateTimeEnd"): {"description": "Upper bound for trx_date_time (RFC3339)"},
+    ("query", "limit"): {"description": "Page size for pagination"},
+    ("query", "offset"): {"description": "Offset for pagination"},
+}
+
+# The seed's operation descriptions (where FastAPI has none of its own).
+DESCRIPTIONS: dict[str, str] = {
+    "createUser": "Create a new merchant user with KYC information and optional whitelisted "
+    "accounts.",
+    "getUser": "Retrieve detailed information of a specific merchant user.",
+    "updateUser": "Update an existing merchant user. whitelistedWithdrawalAccounts is updated "
+    "through this endpoint. Fields left out keep their value.",
+    "deleteUser": "Soft delete a merchant user.",
+    "listUserVirtualAccounts": "Retrieve all virtual accounts associated with a specific "
+    "merchant user.",
+    "listPaymentInstruments": "Returns payment instruments enabled for the authenticated "
+    "merchant. Data is grouped by upstream provider so merchants can see provider-specific "
+    "channel/bank availability.",
+    "createVirtualAccount": "Create a new virtual account for a merchant user. This operation "
+    "is synchronous.",
+    "getVirtualAccount": "Retrieve details of a specific virtual account by its payment "
+    "instrument ID.",
+    "updateVirtualAccount": "Update an existing virtual account. This operation is synchronous.",
+    "createWithdrawal": "Create a new withdrawal request. This operation is asynchronous. Use "
+    "GET /v1/withdrawals/{transactionId} or merchant webhook to track final status.",
+    "listWithdrawals": "List withdrawal transactions with optional filters and pagination.",
+    "getWithdrawal": "Retrieve details of a specific withdrawal transaction.",
+    "listDeposits": "List deposit transactions with optional filters and pagination.",
+    "getDeposit": "Retrieve details of a specific deposit transaction by its CACI transaction "
+    "ID (transactionId / caciTxId).",
+    "createWebhook": "Register a new merchant webhook for a specific event type. The response "
+    "carries the signing secret, shown only once.",
+    "listWebhooks": "Retrieve all webhooks configured for the authenticated merchant.",
+    "updateWebhook": "Update an existing merchant webhook configuration. Note: eventType "
+    "cannot be changed after creation.",
+    "deleteWebhook": "Delete an existing merchant webhook.",
+    "retryWebhook": "Retry webhook delivery for a specific transaction.",
+    "simulateDepositInquiry": "Looks up a virtual account by account number and bank code, "
+    "returning the VA details. Non-production environments only.",
+    "simulateDepositPayment": "Simulates an inbound deposit payment to a virtual account. "
+    "Creates a completed deposit transaction and triggers the configured merchant webhook. "
+    "Non-production environments only.",
+}
+
+
 # --- errors ------------------------------------------------------------------------------
 
 
@@ -305,8 +378,8 @@ ERRORS: dict[int, ErrorResponse] = {
     429: ErrorResponse(
         "RateLimitedError",
         "Too many requests from this merchant or address; wait `Retry-After` seconds.",
-        ("RATE_LIMITED",),
-        ("RATE_LIMITED", "too many requests; retry after 1 s"),
+        ("TOO_MANY_REQUESTS",),
+        ("TOO_MANY_REQUESTS", "too many requests; retry after 1 s"),
         {
             "Retry-After": {
                 "description": "Seconds to wait before retrying",
@@ -627,6 +700,10 @@ def _decorate(key: str, op: dict[str, Any]) -> None:
         return
     op["operationId"] = spec.operation_id
     op["tags"] = [spec.tag]
+    if spec.operation_id in DESCRIPTIONS and "description" not in op:
+        op["description"] = DESCRIPTIONS[spec.operation_id]
+    for parameter in op.get("parameters", []):
+        parameter.update(PARAMETERS.get((parameter["in"], parameter["name"]), {}))
     if spec.addition:
         op[ADDITION] = True
     # Simulator: the seed lists no authorization; credentials, when sent, are verified.
@@ -860,22 +937,25 @@ def webhook_schemas() -> dict[str, Any]:
     }
     debit_event = {
         "type": "object",
-        "description": "Provisional shape, in the seed's style; more keys may be added.",
+        "description": "Provisional shape, in the style of `transfer`; more keys may be added.",
         "required": ["amount", "additionalInfo"],
         "properties": {
-            "originalReferenceNo": _string("The debit's reference (e.g. the sweep's id)"),
+            "originalReferenceNo": _string("The ledger transfer that debited the vault"),
             "responseCode": _string('"00" when the debit is booked'),
             "responseMessage": _string("Success"),
-            "debitType": _string("settlement, fee, adjustment or cashout"),
+            "debitType": _string("SETTLEMENT, FEE, ADJUSTMENT or CASHOUT"),
             "amount": _money("Amount debited"),
+            "provider": _string("Provider of the vault"),
+            "vaultType": _string("deposit or withdrawal"),
             "sourceAccountNo": _string("The vault debited"),
+            "destinationAccountNo": _string("The account credited"),
             "trxDateTime": _string("When the debit was booked (RFC 3339)"),
+            "description": _string("Operator's note", nullable=True),
             "additionalInfo": {
                 "type": "object",
                 "required": ["caciTxId"],
                 "properties": {
-                    "provider": _string("Provider of the vault"),
-                    "vaultType": _string("deposit or withdrawal"),
+                    "balanceAfter": _string("The vault's balance after the debit"),
                     "caciTxId": _string("The debit's CACI id: de-duplicate on it"),
                 },
             },

@@ -419,14 +419,18 @@ TRANSFER_EVENT = {
     "sourceAccountNo": "source-account-number",
     "additionalInfo": {"merchantUserId": "merchant-user-ref", "caciTxId": "tx-uuid"},
 }
-# In the seed's style; the seed lists `debit_notify` without a payload.
+# In the style of the seed's `transfer` body; the seed lists `debit_notify` without one.
 DEBIT_NOTIFY_EVENT = {
-    "originalReferenceNo": "settlement-reference",
+    "originalReferenceNo": "ledger-transfer-id",
     "responseCode": "00",
     "responseMessage": "Success",
-    "debitType": "settlement",
+    "debitType": "SETTLEMENT",
     "amount": {"value": "1000000.00", "currency": "IDR"},
+    "provider": "topremit",
+    "vaultType": "deposit",
     "sourceAccountNo": "source-account-number",
+    "destinationAccountNo": "destination-account-number",
     "trxDateTime": "2025-01-01T17:00:00Z",
-    "additionalInfo": {"provider": "topremit", "vaultType": "deposit", "caciTxId": "tx-uuid"},
+    "description": "Settlement T+1",
+    "additionalInfo": {"balanceAfter": "0.00", "caciTxId": "tx-uuid"},
 }

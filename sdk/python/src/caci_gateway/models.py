@@ -394,13 +394,25 @@ class TransferEvent(_Wire):
 
 
 class DebitNotifyInfo(_Wire):
+    balance_after: str | None = None
     caci_tx_id: str
 
 
 class DebitNotifyEvent(_Wire):
-    """Provisional shape: the document lists the event type without a payload."""
+    """A vault debit that is not a withdrawal (settlement sweep, fee, adjustment, cash-out).
+    Provisional: the document lists the event type without a payload."""
 
+    original_reference_no: str | None = None
+    response_code: str | None = None
+    response_message: str | None = None
+    debit_type: str | None = None
     amount: Amount | None = None
+    provider: str | None = None
+    vault_type: str | None = None
+    source_account_no: str | None = None
+    destination_account_no: str | None = None
+    trx_date_time: str | None = None
+    description: str | None = None
     additional_info: DebitNotifyInfo
 
 
