@@ -29,9 +29,11 @@ from tests.conftest import (
     make_settings,
 )
 from tests.support.databases import PostgresTestDatabase, SqliteTemplate
-from tests.support.receiver import Receiver, free_port
+from tests.support.receiver import free_port
+from tests.webhooks.conftest import receiver
 
 PREFIX = "/d"
+__all__ = ["receiver"]
 
 
 @dataclass
@@ -151,12 +153,3 @@ def gateway(gateway_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
             process.kill()
             process.wait(timeout=5)
         log.close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    running = Receiver().start()
-    try:
-        yield running
-    finally:
-        running.stop()

@@ -307,6 +307,24 @@ def to_error(response: httpx.Response, body: Any, call: Call[Any]) -> ApiError:
     )
 
 
+class PageCursor:
+    """Offset paging over a transaction list, shared by both clients' iterators."""
+
+    def __init__(self, filters: m.TransactionFilters | None, page_size: int) -> None:
+        self.base = filters or m.TransactionFilters()
+        self.page_size = page_size
+        self.offset = self.base.offset or 0
+        self.open = True
+
+    def filters(self) -> m.TransactionFilters:
+        return self.base.model_copy(update={"limit": self.page_size, "offset": self.offset})
+
+    def advance(self, page: m.Page[Any]) -> None:
+        self.offset += len(page.transactions)
+        # Past 10,000 matches the total is capped: keep going until a page comes back empty.
+        self.open = bool(page.transactions) and (page.total_capped or self.offset < page.total)
+
+
 class Outcome:
     """What to do with one attempt's answer."""
 

@@ -15,6 +15,7 @@ from caci_gateway._core import (
     Call,
     Operations,
     Outcome,
+    PageCursor,
     RetryPolicy,
     Signer,
     decode,
@@ -26,6 +27,7 @@ from caci_gateway.errors import ConnectionFailedError
 from caci_gateway.webhooks import WebhookEvent
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 ops = Operations
 
 
@@ -106,6 +108,19 @@ class AsyncCaciClient:
                 continue
             raise to_error(response, body, call)
 
+    async def _walk(
+        self,
+        fetch: Callable[[m.TransactionFilters], Awaitable[m.Page[Item]]],
+        filters: m.TransactionFilters | None,
+        page_size: int,
+    ) -> AsyncIterator[Item]:
+        cursor = PageCursor(filters, page_size)
+        while cursor.open:
+            page = await fetch(cursor.filters())
+            for item in page.transactions:
+                yield item
+            cursor.advance(page)
+
     # --- users ---------------------------------------------------------------------------
 
     async def create_user(self, request: m.CreateUserRequest) -> m.User:
@@ -163,17 +178,8 @@ class AsyncCaciClient:
         self, filters: m.TransactionFilters | None = None, *, page_size: int = 100
     ) -> AsyncIterator[m.Withdrawal]:
         """Every matching withdrawal, newest first, fetching page after page."""
-        base = filters or m.TransactionFilters()
-        offset = base.offset or 0
-        while True:
-            page = await self.list_withdrawals(
-                base.model_copy(update={"limit": page_size, "offset": offset})
-            )
-            for item in page.transactions:
-                yield item
-            offset += len(page.transactions)
-            if not page.transactions or (offset >= page.total and not page.total_capped):
-                return
+        async for item in self._walk(self.list_withdrawals, filters, page_size):
+            yield item
 
     async def get_withdrawal(self, transaction_id: str) -> m.Withdrawal:
         return await self.execute(ops.get_withdrawal(transaction_id))
@@ -185,17 +191,8 @@ class AsyncCaciClient:
         self, filters: m.TransactionFilters | None = None, *, page_size: int = 100
     ) -> AsyncIterator[m.Deposit]:
         """Every matching deposit, newest first, fetching page after page."""
-        base = filters or m.TransactionFilters()
-        offset = base.offset or 0
-        while True:
-            page = await self.list_deposits(
-                base.model_copy(update={"limit": page_size, "offset": offset})
-            )
-            for item in page.transactions:
-                yield item
-            offset += len(page.transactions)
-            if not page.transactions or (offset >= page.total and not page.total_capped):
-                return
+        async for item in self._walk(self.list_deposits, filters, page_size):
+            yield item
 
     async def get_deposit(self, transaction_id: str) -> m.Deposit:
         return await self.execute(ops.get_deposit(transaction_id))

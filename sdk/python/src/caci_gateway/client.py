@@ -14,6 +14,7 @@ from caci_gateway._core import (
     Call,
     Operations,
     Outcome,
+    PageCursor,
     RetryPolicy,
     Signer,
     decode,
@@ -25,6 +26,7 @@ from caci_gateway.errors import ConnectionFailedError
 from caci_gateway.webhooks import WebhookEvent
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 ops = Operations
 
 
@@ -103,6 +105,18 @@ class CaciClient:
                 continue
             raise to_error(response, body, call)
 
+    def _walk(
+        self,
+        fetch: Callable[[m.TransactionFilters], m.Page[Item]],
+        filters: m.TransactionFilters | None,
+        page_size: int,
+    ) -> Iterator[Item]:
+        cursor = PageCursor(filters, page_size)
+        while cursor.open:
+            page = fetch(cursor.filters())
+            yield from page.transactions
+            cursor.advance(page)
+
     # --- users ---------------------------------------------------------------------------
 
     def create_user(self, request: m.CreateUserRequest) -> m.User:
@@ -154,16 +168,7 @@ class CaciClient:
         self, filters: m.TransactionFilters | None = None, *, page_size: int = 100
     ) -> Iterator[m.Withdrawal]:
         """Every matching withdrawal, newest first, fetching page after page."""
-        base = filters or m.TransactionFilters()
-        offset = base.offset or 0
-        while True:
-            page = self.list_withdrawals(
-                base.model_copy(update={"limit": page_size, "offset": offset})
-            )
-            yield from page.transactions
-            offset += len(page.transactions)
-            if not page.transactions or (offset >= page.total and not page.total_capped):
-                return
+        return self._walk(self.list_withdrawals, filters, page_size)
 
     def get_withdrawal(self, transaction_id: str) -> m.Withdrawal:
         return self.execute(ops.get_withdrawal(transaction_id))
@@ -175,16 +180,7 @@ class CaciClient:
         self, filters: m.TransactionFilters | None = None, *, page_size: int = 100
     ) -> Iterator[m.Deposit]:
         """Every matching deposit, newest first, fetching page after page."""
-        base = filters or m.TransactionFilters()
-        offset = base.offset or 0
-        while True:
-            page = self.list_deposits(
-                base.model_copy(update={"limit": page_size, "offset": offset})
-            )
-            yield from page.transactions
-            offset += len(page.transactions)
-            if not page.transactions or (offset >= page.total and not page.total_capped):
-                return
+        return self._walk(self.list_deposits, filters, page_size)
 
     def get_deposit(self, transaction_id: str) -> m.Deposit:
         return self.execute(ops.get_deposit(transaction_id))

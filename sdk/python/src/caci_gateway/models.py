@@ -7,7 +7,7 @@ a field never breaks an older SDK.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -244,20 +244,22 @@ class Deposit(_Wire):
     created_at: str
 
 
-class WithdrawalPage(_Wire):
+Item = TypeVar("Item")
+
+
+class Page(_Wire, Generic[Item]):
+    """One page of List Deposits / List Withdrawals. `total` stops counting at 10,000
+    (`total_capped` is then true)."""
+
     total: int
     total_capped: bool = False
     limit: int
     offset: int
-    transactions: list[Withdrawal]
+    transactions: list[Item]
 
 
-class DepositPage(_Wire):
-    total: int
-    total_capped: bool = False
-    limit: int
-    offset: int
-    transactions: list[Deposit]
+WithdrawalPage = Page[Withdrawal]
+DepositPage = Page[Deposit]
 
 
 class VaultBalance(_Wire):
