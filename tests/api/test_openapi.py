@@ -159,6 +159,10 @@ async def test_no_generated_field_titles(document: dict[str, Any]) -> None:
     request = document["components"]["schemas"]["CreateUserRequest"]
     assert "title" not in request["properties"]["requestId"]
     assert "Requestid" not in str(document)
+    assert request["properties"]["kycName"]["description"] == "Legal/KYC name"  # the seed's
+    for key, op in operations(document):
+        for parameter in op.get("parameters", []):
+            assert "title" not in parameter["schema"], f"{key} {parameter['name']}"
 
 
 async def test_webhooks_section_with_signature_headers(document: dict[str, Any]) -> None:

@@ -261,6 +261,75 @@ PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
     ("query", "offset"): {"description": "Offset for pagination"},
 }
 
+# The seed's descriptions of request fields, by (schema, field).
+FIELDS: dict[str, dict[str, str]] = {
+    "CreateUserRequest": {
+        "requestId": "Idempotency key for this request",
+        "userId": "Merchant user identifier",
+        "kycName": "Legal/KYC name",
+        "phone": "User phone number with country code",
+        "email": "User email",
+        "type": "User type",
+        "nationality": "ISO country code (2 chars)",
+        "idType": "Identity document type (optional)",
+        "idNumber": "Identity document number (optional)",
+        "whitelistedKycNames": "Alternate KYC names for verification",
+        "whitelistedWithdrawalAccounts": "Whitelisted beneficiary accounts",
+    },
+    "UpdateUserRequest": {"requestId": "Idempotency key"},
+    "DeleteRequest": {"requestId": "Idempotency key"},
+    "RequestIdOnly": {"requestId": "Idempotency key"},
+    "CreateVirtualAccountRequest": {
+        "requestId": "Idempotency key",
+        "userId": "User to bind VA to",
+        "bankCode": "Destination VA bank/channel code (BI SNAP)",
+    },
+    "UpdateVirtualAccountRequest": {
+        "requestId": "Idempotency key",
+        "virtualAccountName": "New display name",
+        "expiredDate": "New expiration timestamp",
+    },
+    "CreateWithdrawalRequest": {
+        "requestId": "Idempotency key",
+        "userId": "Merchant user identifier",
+        "merchantReference": "Merchant transaction reference",
+        "beneficiaryBankCode": "Beneficiary bank code (BI SNAP)",
+        "beneficiaryAccountNo": "Beneficiary account number",
+        "beneficiaryAccountName": "Beneficiary account holder name",
+        "amount": "Transfer amount (decimal string)",
+        "merchantFee": "Merchant fee override/echo for reporting to clearing",
+    },
+    "CreateWebhookRequest": {
+        "requestId": "Idempotency key for this request",
+        "eventType": "Event type to subscribe to",
+        "url": "Valid HTTPS webhook destination URL",
+        "headers": "Custom headers sent with every delivery",
+        "isActive": "Whether the webhook should be active. Defaults to true.",
+        "description": "Free-text label for this webhook",
+    },
+    "UpdateWebhookRequest": {
+        "requestId": "Idempotency key",
+        "url": "New webhook destination URL",
+        "headers": "Custom headers sent with every delivery",
+        "isActive": "Whether the webhook should be active",
+        "description": "Free-text label",
+    },
+    "RetryRequest": {
+        "requestId": "Idempotency key",
+        "transactionId": "Transaction identifier to retry webhook for",
+    },
+    "DepositInquiryRequest": {
+        "virtualAccountNo": "Virtual account number to look up",
+        "bankCode": "VA bank code — accepts BI SNAP numeric codes or provider codes",
+    },
+    "DepositPaymentRequest": {
+        "virtualAccountNo": "Virtual account number to receive the payment",
+        "bankCode": "VA bank code — BI SNAP numeric codes (e.g. 014 for BCA, 503 for NOBU) "
+        "or provider codes (e.g. BCA, NOBU)",
+    },
+}
+
+
 # The seed's operation descriptions (where FastAPI has none of its own).
 DESCRIPTIONS: dict[str, str] = {
     "createUser": "Create a new merchant user with KYC information and optional whitelisted "
@@ -666,6 +735,11 @@ def build_document(app: FastAPI, *, path_prefix: str = "") -> dict[str, Any]:
     for path, item in list(document["paths"].items()):
         for method, op in item.items():
             _decorate(f"{method.upper()} {path}", op)
+    for name, fields in FIELDS.items():
+        properties = schemas.get(name, {}).get("properties", {})
+        for field_name, text in fields.items():
+            if field_name in properties:
+                properties[field_name].setdefault("description", text)
     document["webhooks"] = webhooks()
     schemas.update(webhook_schemas())
     _strip_titles(document)
@@ -703,6 +777,7 @@ def _decorate(key: str, op: dict[str, Any]) -> None:
     if spec.operation_id in DESCRIPTIONS and "description" not in op:
         op["description"] = DESCRIPTIONS[spec.operation_id]
     for parameter in op.get("parameters", []):
+        parameter.get("schema", {}).pop("title", None)
         parameter.update(PARAMETERS.get((parameter["in"], parameter["name"]), {}))
     if spec.addition:
         op[ADDITION] = True
