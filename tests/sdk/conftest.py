@@ -80,11 +80,14 @@ def _merchant(database_url: str) -> IssuedCredentials:
     return asyncio.run(create())
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def _wait_ready(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gateway exited with {process.returncode}")
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"gateway exited with {process.returncode}:\n{tail}")
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                 return
@@ -137,13 +140,14 @@ def gateway(gateway_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "--port",
         str(port),
     ]
-    log = (tmp_path / "gateway.log").open("wb")
+    log_path = tmp_path / "gateway.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(  # noqa: S603 - our own executable, fixed arguments
         command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, process)
+        _wait_ready(url, process, log_path)
         yield Gateway(url, database_url, credentials)
     finally:
         process.terminate()
