@@ -17,6 +17,7 @@ from caci_gateway import (
     AsyncCaciClient,
     CaciClient,
     ConflictError,
+    ConnectionFailedError,
     CreateFixedAmountRequest,
     CreateUserRequest,
     CreateVirtualAccountRequest,
@@ -267,6 +268,30 @@ def test_a_retried_post_reuses_its_request_id_and_applies_once(gateway: Gateway)
         with pytest.raises(ConflictError) as duplicate:
             caci.create_user(CreateUserRequest(user_id="u-retry", kyc_name="A B", type="other"))
         assert duplicate.value.message == "DUPLICATE"
+
+
+def test_a_write_without_request_id_is_never_resent_blindly(gateway: Gateway) -> None:
+    """The simulator's payment has no requestId: a lost answer is reported, not re-sent,
+    so the sandbox never pays twice."""
+    with client(gateway) as caci:
+        caci.create_user(CreateUserRequest(user_id="u-sim", kyc_name="Sim", type="retail"))
+        va = caci.create_virtual_account(
+            CreateVirtualAccountRequest(user_id="u-sim", bank_code="014")
+        )
+    transport = LoseFirstResponse()
+    http = httpx.Client(base_url=gateway.url, transport=transport)
+    with client(gateway, http_client=http) as caci, pytest.raises(ConnectionFailedError):
+        caci.simulate_deposit_payment(
+            DepositPaymentRequest(
+                virtual_account_no=va.virtual_account_no,
+                bank_code="014",
+                payment=SimulatedPaymentDetails(amount="12000.00"),
+            )
+        )
+    assert len(transport.bodies) == 1
+    with client(gateway) as caci:
+        paid = list(caci.iter_deposits(TransactionFilters(user_id="u-sim")))
+    assert [d.amount for d in paid] == ["12000.00"]
 
 
 def test_5xx_is_retried_and_a_reused_request_id_for_another_body_conflicts(

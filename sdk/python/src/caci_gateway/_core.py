@@ -52,6 +52,15 @@ class Call(Generic[T]):
     params: dict[str, Any] | None = None
     request_id: str | None = field(default=None)
 
+    @property
+    def replay_safe(self) -> bool:
+        """GETs, and writes carrying a requestId, can be re-sent blindly. A write without
+        one (the simulator's) is re-sent only if it surely never arrived."""
+        return self.method == "GET" or self.request_id is not None
+
+    def may_resend_after(self, error: httpx.TransportError) -> bool:
+        return self.replay_safe or isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+
 
 def segment(value: object) -> str:
     return quote(str(value), safe="")
@@ -342,11 +351,16 @@ def judge(
     policy: RetryPolicy,
     signer: Signer,
     skew_fixed: bool,
+    replay_safe: bool = True,
 ) -> str:
     if response.status_code < 400:
         return Outcome.RETURN
     if is_skew(response, body) and not skew_fixed and signer.learn_skew(response, body):
         return Outcome.RESIGN
-    if response.status_code in RETRY_STATUSES and attempt < policy.max_retries:
+    # 429 means "not processed"; a 5xx may hide a request that did run.
+    retryable = response.status_code == 429 or (
+        replay_safe and response.status_code in RETRY_STATUSES
+    )
+    if retryable and attempt < policy.max_retries:
         return Outcome.RETRY
     return Outcome.RAISE

@@ -80,7 +80,7 @@ class AsyncCaciClient:
                     call.method, path, content=content or None, params=call.params, headers=headers
                 )
             except httpx.TransportError as exc:
-                if attempt >= self.retry.max_retries:
+                if attempt >= self.retry.max_retries or not call.may_resend_after(exc):
                     raise ConnectionFailedError(
                         f"{call.method} {call.path}: {type(exc).__name__}: {exc}",
                         request_id=call.request_id,
@@ -96,6 +96,7 @@ class AsyncCaciClient:
                 policy=self.retry,
                 signer=self.signer,
                 skew_fixed=skew_fixed,
+                replay_safe=call.replay_safe,
             )
             if outcome == Outcome.RETURN:
                 return call.parse(body)
