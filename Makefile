@@ -33,8 +33,8 @@ fuzz: bootstrap
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(UV) run --frozen pytest tests/fuzz -s $(PYTEST_ARGS)
 
 lint: bootstrap
-	$(UV) run --frozen ruff check src tests benchmarks
-	$(UV) run --frozen ruff format --check src tests benchmarks
+	$(UV) run --frozen ruff check src tests benchmarks sdk/python
+	$(UV) run --frozen ruff format --check src tests benchmarks sdk/python
 
 typecheck: bootstrap
 	$(UV) run --frozen mypy

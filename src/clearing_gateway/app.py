@@ -11,6 +11,7 @@ from clearing_gateway import __version__
 from clearing_gateway.api.context import RequestContextMiddleware, RequestMetrics
 from clearing_gateway.api.errors import install_error_handlers
 from clearing_gateway.api.middleware import MerchantApiMiddleware
+from clearing_gateway.api.openapi import install_openapi
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.config import Settings, get_settings
 from clearing_gateway.db import create_engine, create_sessionmaker
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_openapi(app, path_prefix=settings.public_path_prefix)
     app.include_router(health_router)
     app.include_router(users_router)
     app.include_router(instruments_router)
