@@ -110,8 +110,10 @@ async def test_non_ascii_digits_in_timestamp_are_refused(
         for name, value in signed_headers(merchant, "/v1/users", raw, stamp).items()
     }
     response = await merchant.client.http.post("/v1/users", content=raw.encode(), headers=headers)
-    assert response.status_code == 401, response.text
-    assert response.json()["message"] == "INVALID_TIMESTAMP"
+    assert response.status_code == 400, response.text
+    envelope = response.json()
+    assert (envelope["code"], envelope["message"]) == (400, "INVALID_TIMESTAMP")
+    assert "X-Timestamp" in envelope["reason"]
     assert await user_count(runtime) == 0
 
 

@@ -122,7 +122,26 @@ async def test_timestamp_not_milliseconds(merchant: MerchantFixture, value: str)
         "POST", USERS, raw, value, merchant.credentials.api_secret
     )
     response = await merchant.client.http.post(USERS, content=raw, headers=headers)
-    assert_401(response, "INVALID_TIMESTAMP")
+    # Not a number at all: a malformed request, not a failed authentication.
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == 400
+    assert response.json()["message"] == "INVALID_TIMESTAMP"
+
+
+@pytest.mark.parametrize("value", ["1000", "99999999999999999999"])
+async def test_well_formed_but_stale_timestamp_stays_401(
+    merchant: MerchantFixture, value: str
+) -> None:
+    import json
+
+    raw = json.dumps(user_body())
+    headers = merchant.client.headers("POST", USERS, raw)
+    headers["X-Timestamp"] = value
+    headers["X-Signature"] = generate_signature(
+        "POST", USERS, raw, value, merchant.credentials.api_secret
+    )
+    response = await merchant.client.http.post(USERS, content=raw, headers=headers)
+    assert_401(response, "TIMESTAMP_OUT_OF_WINDOW")
 
 
 async def test_get_signs_empty_body_and_ignores_query(merchant: MerchantFixture) -> None:

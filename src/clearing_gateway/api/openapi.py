@@ -386,8 +386,8 @@ class ErrorResponse:
 ERRORS: dict[int, ErrorResponse] = {
     400: ErrorResponse(
         "BadRequestError",
-        "The body is not JSON (or not UTF-8).",
-        ("MALFORMED_JSON", "BAD_REQUEST"),
+        "The body is not JSON (or not UTF-8), or `X-Timestamp` is not a number.",
+        ("MALFORMED_JSON", "BAD_REQUEST", "INVALID_TIMESTAMP"),
         ("MALFORMED_JSON", "body: not valid JSON"),
     ),
     401: ErrorResponse(
@@ -398,7 +398,6 @@ ERRORS: dict[int, ErrorResponse] = {
             "MISSING_CREDENTIALS",
             "UNKNOWN_API_KEY",
             "IP_NOT_ALLOWED",
-            "INVALID_TIMESTAMP",
             "TIMESTAMP_OUT_OF_WINDOW",
             "INVALID_SIGNATURE",
             "MERCHANT_DISABLED",
@@ -798,7 +797,8 @@ def _decorate(key: str, op: dict[str, Any]) -> None:
     if spec.request_example is not None and "requestBody" in op:
         op["requestBody"]["content"]["application/json"]["example"] = spec.request_example
     statuses = set(COMMON_SIGNED if spec.signed else COMMON_OPEN) | set(spec.errors)
-    if "requestBody" not in op:
+    # A signed request without a body can still be malformed: a non-numeric X-Timestamp.
+    if "requestBody" not in op and not spec.signed:
         statuses.discard(400)
     if key.startswith(("GET /healthz", "GET /readyz")):
         statuses = {404, 405, 429, 500, *spec.errors}

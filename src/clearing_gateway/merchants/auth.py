@@ -1,7 +1,9 @@
 """Authentication of merchant requests: API key, IP allowlist, timestamp, signature.
 
-Every failure is a 401 with its own `message`. Nothing here logs a secret or a
-signature; the reason names only what was wrong.
+Every failure is a 401 with its own `message`, except an `X-Timestamp` that is not a
+number at all: that is a malformed request (400 `INVALID_TIMESTAMP`), not a failed
+authentication. Nothing here logs a secret or a signature; the reason names only what
+was wrong.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.config import Settings
 from clearing_gateway.kit.clock import now_ms, utcnow
-from clearing_gateway.kit.errors import ErrorCode, unauthorized
+from clearing_gateway.kit.errors import ErrorCode, GatewayError, unauthorized
 from clearing_gateway.merchants import signing
 from clearing_gateway.merchants.crypto import secret_box
 from clearing_gateway.merchants.models import Merchant
@@ -104,10 +106,16 @@ async def authenticate(
         raise unauthorized(ErrorCode.IP_NOT_ALLOWED, "source IP address is not whitelisted")
 
     # isdigit() alone accepts "²" and other non-ASCII digits that int() then refuses.
-    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 16:
-        raise unauthorized(ErrorCode.INVALID_TIMESTAMP, "X-Timestamp must be Unix milliseconds")
-    skew_ms = abs(now_ms() - int(timestamp))
-    if skew_ms > settings.signature_window_seconds * 1000:
+    if not (timestamp.isascii() and timestamp.isdigit()):
+        raise GatewayError(
+            400,
+            ErrorCode.INVALID_TIMESTAMP,
+            "X-Timestamp must be Unix milliseconds (ASCII digits 0-9 only)",
+        )
+    # Well-formed but absurdly long is merely far from server time (and int() stays cheap).
+    if len(timestamp) > 16 or abs(now_ms() - int(timestamp)) > (
+        settings.signature_window_seconds * 1000
+    ):
         raise unauthorized(
             ErrorCode.TIMESTAMP_OUT_OF_WINDOW,
             f"X-Timestamp is more than {settings.signature_window_seconds} s from server time",
