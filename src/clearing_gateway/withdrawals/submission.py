@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
+from clearing_gateway.kit import faults
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.logging import get_logger
 from clearing_gateway.providers.base import (
@@ -250,6 +251,8 @@ async def _send(
         inquiry_reference=inquiry.inquiry_reference,
         description=f"withdrawal {snapshot.id}",
     )
+    # Crash tests kill the worker here: started and committed, nothing sent yet.
+    await faults.pause_point("withdrawal.before_transfer")
     try:
         answer = await connector.transfer(request)
     except ProviderRejected as rejected:
@@ -278,6 +281,8 @@ async def _send(
         # The request never left: this attempt did not start, the next run is a fresh one.
         await _release(runtime, snapshot.id, token, snapshot.submitted_at, unstart=True)
         raise
+    # ... and here: the provider accepted the transfer, we have not recorded its answer.
+    await faults.pause_point("withdrawal.after_transfer")
     await _record_answer(runtime, snapshot.id, answer, token)
 
 

@@ -89,6 +89,7 @@ class FinpaySandbox:
             Route(PREFIX + "/balance", self._balance, methods=["GET"]),
             Route("/control/balance", self._control_balance, methods=["POST"]),
             Route("/control/accounts", self._add_account, methods=["POST"]),
+            Route("/control/transfers", self._control_transfers, methods=["GET"]),
             Route("/control/transfers/{order}/{action}", self._control_transfer, methods=["POST"]),
             Route("/control/settings", self._control_settings, methods=["POST"]),
             *self.statement.routes(),
@@ -283,6 +284,21 @@ class FinpaySandbox:
             return JSONResponse({"error": "bankCode, accountNo and accountName are required"}, 400)
         self.accounts[(str(bank), str(account))] = str(name)
         return JSONResponse({"bankCode": bank, "accountNo": account, "accountName": name}, 201)
+
+    async def _control_transfers(self, _request: Request) -> Response:
+        # Every disbursement the sandbox accepted: what a test counts to prove "once".
+        return JSONResponse(
+            [
+                {
+                    "orderId": t.order_id,
+                    "amount": t.amount,
+                    "latestTransactionStatus": t.status,
+                    "destBankCode": t.bank_code,
+                    "destAccNumber": t.account_no,
+                }
+                for t in self.transfers.values()
+            ]
+        )
 
     async def _control_transfer(self, request: Request) -> Response:
         transfer = self.transfers.get(request.path_params["order"])
