@@ -15,6 +15,9 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The prefix of the API document's signing example (`/d/v1/users`).
+SEED_PATH_PREFIX = "/d"
+
 
 class Environment(StrEnum):
     SANDBOX = "sandbox"
@@ -31,7 +34,8 @@ class Settings(BaseSettings):
     gateway_encryption_key: SecretStr | None = None
     encryption_key_file: Path = Path(".clearing-gateway.key")
 
-    # Public URL prefix added by a fronting proxy (the seed signs `/d/v1/users`).
+    # Public URL prefix added by a fronting proxy (the seed signs `/d/v1/users`). Empty:
+    # merchant requests are still accepted under the seed's own `/d` (merchant_path_prefix).
     public_path_prefix: str = ""
     # Where the gateway is reachable, used to build callback URLs for the sandboxes.
     public_base_url: str = "http://127.0.0.1:8000"
@@ -182,6 +186,12 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.gateway_env is Environment.PRODUCTION
+
+    @property
+    def merchant_path_prefix(self) -> str:
+        """The prefix a merchant may send and sign `/v1` paths under: PUBLIC_PATH_PREFIX,
+        else the seed's signing example's `/d`, so that example works unconfigured."""
+        return self.public_path_prefix or SEED_PATH_PREFIX
 
     @property
     def database_refusal(self) -> str | None:

@@ -115,7 +115,7 @@ async def test_unknown_or_deleted_user_gets_no_va(
     [
         ({"expiredDate": "2001-01-01T00:00:00Z"}, "expiredDate"),
         ({"expiredDate": "tomorrow"}, "expiredDate"),
-        ({"virtualAccountName": ""}, "virtualAccountName"),
+        ({"virtualAccountName": None}, "virtualAccountName"),
     ],
 )
 async def test_bad_update(live_merchant: Merchant, body: dict[str, Any], field: str) -> None:

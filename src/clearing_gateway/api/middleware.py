@@ -42,10 +42,15 @@ class MerchantApiMiddleware:
             await self.app(scope, receive, send)
             return
         sent_path: str = scope["path"]
-        prefix = self.runtime.settings.public_path_prefix
-        if prefix and sent_path.startswith(prefix + "/"):
-            # A proxy that keeps the public prefix: route on the path behind it.
-            scope["path"] = sent_path[len(prefix) :]
+        settings = self.runtime.settings
+        prefix = settings.merchant_path_prefix
+        if sent_path.startswith(prefix + "/"):
+            # A proxy that keeps the public prefix (or a client that follows the seed's
+            # `/d/v1/...` example with no proxy at all): route on the path behind it. The
+            # unconfigured `/d` covers the merchant API only.
+            behind = sent_path[len(prefix) :]
+            if settings.public_path_prefix or behind.startswith(API_PREFIX):
+                scope["path"] = behind
         if not scope["path"].startswith(API_PREFIX):
             await self.app(scope, receive, send)
             return

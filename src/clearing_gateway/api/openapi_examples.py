@@ -268,6 +268,7 @@ BALANCES = _ok(
             ],
         }
     ],
+    requestId="006b6c7b-f11d-4a6e-ab26-cadc9b53c942",
 )
 
 CREATE_WEBHOOK = {
@@ -280,6 +281,7 @@ CREATE_WEBHOOK = {
 }
 _WEBHOOK = {
     "id": _WEBHOOK_ID,
+    "webhookId": _WEBHOOK_ID,
     "eventType": "va_payment",
     "url": "https://merchant.example/webhooks/caci",
     "headers": {"X-Merchant-Token": "t0k3n"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clearing_gateway.providers.banks import BANK_ALIASES, short_code
+from clearing_gateway.providers.banks import BANKS, SHORT_CODE
 from clearing_gateway.providers.registry import Capability, ProviderRegistry
 
 INSTRUMENT_TYPES = {
@@ -24,7 +24,7 @@ def payment_instruments(registry: ProviderRegistry) -> list[dict[str, Any]]:
             and route.provider not in registry.va_order
         ):
             continue  # configured out of VA_PROVIDER_ORDER
-        banks = sorted(route.banks) if route.banks is not None else sorted(BANK_ALIASES.values())
+        banks = sorted(route.banks) if route.banks is not None else sorted(BANKS)
         for currency in sorted(route.currencies):
             grouped.setdefault(route.provider, []).append(
                 {
@@ -33,7 +33,7 @@ def payment_instruments(registry: ProviderRegistry) -> list[dict[str, Any]]:
                     "status": "ACTIVE",
                     "bankCodes": banks if route.capability is not Capability.QRIS else [],
                     "banks": [
-                        {"bankCode": code, "name": short_code(code)}
+                        {"bankCode": code, "name": SHORT_CODE.get(code) or BANKS.get(code, code)}
                         for code in banks
                         if route.capability is not Capability.QRIS
                     ],

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clearing_gateway.instruments.models import VirtualAccount
 from clearing_gateway.kit.clock import isoformat, utcnow
 from clearing_gateway.kit.money import format_amount
+from clearing_gateway.kit.schemas import BlankIsAbsent
 from clearing_gateway.users.schemas import BankCode, Name, RequestId, UserId
 
 
@@ -18,7 +19,7 @@ class CreateVirtualAccountRequest(BaseModel):
     bankCode: BankCode
 
 
-class UpdateVirtualAccountRequest(BaseModel):
+class UpdateVirtualAccountRequest(BlankIsAbsent):
     model_config = ConfigDict(extra="ignore")
 
     requestId: RequestId

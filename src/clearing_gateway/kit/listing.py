@@ -1,5 +1,6 @@
 """The seed's list filters for transactions: creation window (max 90 days, default the last
-90), provider transaction time window, limit (default 100, capped) and offset."""
+90), provider transaction time window, limit (default 100, a larger one clamped to the
+maximum, which the page's `limit` then shows) and offset."""
 
 from __future__ import annotations
 
@@ -70,13 +71,28 @@ def transaction_filters(
     ] = None,
     trxDateTimeStart: Annotated[str | None, Query()] = None,
     trxDateTimeEnd: Annotated[str | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            description=f"Page size (default {DEFAULT_LIMIT}); above {MAX_LIMIT} it is "
+            f"clamped to {MAX_LIMIT}, and the page's `limit` shows the size used",
+        ),
+    ] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TransactionFilters:
     end = parse_rfc3339("endDate", endDate)
     start = parse_rfc3339("startDate", startDate)
     if end is None:
-        end = start + MAX_RANGE if start is not None and start + MAX_RANGE < utcnow() else utcnow()
+        # The seed: endDate "defaults to current time". An old startDate alone is a range
+        # over 90 days, refused below — never silently read as a 90-day window in the past.
+        if start is not None and utcnow() - start > MAX_RANGE:
+            raise validation_error(
+                "startDate",
+                "is more than 90 days before now, and endDate defaults to now: the range "
+                "may be at most 90 days (give an endDate at most 90 days after startDate)",
+            )
+        end = utcnow()
     if start is None:
         start = end - MAX_RANGE
     if start > end:
@@ -94,6 +110,6 @@ def transaction_filters(
         created_to=end,
         trx_from=trx_from,
         trx_to=trx_to,
-        limit=limit,
+        limit=min(limit, MAX_LIMIT),
         offset=offset,
     )

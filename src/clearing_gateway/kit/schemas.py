@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 T = TypeVar("T")
 
@@ -32,3 +32,29 @@ def documented(model: Any, status: int = 200) -> dict[int | str, dict[str, Any]]
         status: {"model": Envelope[model]},
         "4XX": {"model": ErrorEnvelope, "description": "Error in the same envelope"},
     }
+
+
+class BlankIsAbsent(BaseModel):
+    """A request model in which `""` for an optional field means the field was not sent.
+
+    The API document is silent on empty strings, and many clients send `""` for a field
+    they have no value for: reading it as "absent" is harmless (an update leaves the field
+    as it is), refusing it is not. Required fields are untouched: a blank one stays a 422.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_optional_fields_are_absent(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        return {
+            key: value
+            for key, value in data.items()
+            if not (
+                isinstance(value, str)
+                and not value.strip()
+                and key in fields
+                and not fields[key].is_required()
+            )
+        }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from clearing_gateway.api.deps import MerchantDep, SessionDep
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1/balances", tags=["Balances"])
         "yet gets an empty list."
     ),
 )
-async def get_balances(session: SessionDep, merchant: MerchantDep) -> Response:
+async def get_balances(request: Request, session: SessionDep, merchant: MerchantDep) -> Response:
     vaults = await service.balances(session, merchant.id)
     data = [
         ProviderBalancesOut(
@@ -46,4 +46,6 @@ async def get_balances(session: SessionDep, merchant: MerchantDep) -> Response:
         ).model_dump()
         for provider, group in groupby(vaults, key=lambda v: v.provider)
     ]
-    return EnvelopeResponse(data)
+    # The seed's Get Balances sample carries a `requestId`; a GET sends none, so it is the
+    # server's id for the request (the `X-Request-Id` header's value).
+    return EnvelopeResponse(data, request_id=getattr(request.state, "request_id", None))

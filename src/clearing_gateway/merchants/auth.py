@@ -125,7 +125,7 @@ async def authenticate(
     if not signing.matches(
         signature,
         method=request.method,
-        paths=candidate_paths(request.path, settings.public_path_prefix),
+        paths=candidate_paths(request.path, settings.merchant_path_prefix),
         bodies=candidate_bodies(request.method, request.canonical),
         timestamp=timestamp,
         secret=secret,

@@ -6,17 +6,42 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from clearing_gateway.kit.countries import ISO_3166_ALPHA2
 from clearing_gateway.kit.request_id import RequestId
+from clearing_gateway.kit.schemas import BlankIsAbsent
 
 USER_ID_PATTERN = r"^[A-Za-z0-9._:@-]{1,64}$"
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
 
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{6,20}$")]
+# Written as people write them ("+62 812-3456-7890", "(021) 555 0100"): the separators
+# are dropped before the check, and the number is stored as digits (with its "+").
+_PHONE_SEPARATORS = str.maketrans("", "", " -()")
+
+
+def _phone_digits(value: object) -> object:
+    return value.translate(_PHONE_SEPARATORS) if isinstance(value, str) else value
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+Phone = Annotated[
+    str,
+    BeforeValidator(_phone_digits),
+    StringConstraints(pattern=r"^\+?[0-9]{6,20}$"),
+]
 BankCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,8}$")]
 AccountNo = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,34}$")]
 
@@ -34,7 +59,8 @@ def _country(value: str) -> str:
 
 
 Email = Annotated[str, AfterValidator(_email)]
-Country = Annotated[str, AfterValidator(_country)]
+# "id" is read as "ID": ISO 3166 codes are case-insensitive in practice.
+Country = Annotated[str, BeforeValidator(_upper), AfterValidator(_country)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 
 
@@ -44,7 +70,7 @@ class UserType(StrEnum):
     OTHER = "other"
 
 
-class WhitelistedWithdrawalAccount(BaseModel):
+class WhitelistedWithdrawalAccount(BlankIsAbsent):
     model_config = ConfigDict(extra="ignore")
 
     bankCode: BankCode
@@ -52,7 +78,7 @@ class WhitelistedWithdrawalAccount(BaseModel):
     accountName: Name | None = None
 
 
-class _UserFields(BaseModel):
+class _UserFields(BlankIsAbsent):
     model_config = ConfigDict(extra="ignore")
 
     phone: Phone | None = None

@@ -9,6 +9,7 @@ from clearing_gateway.api.deps import MerchantDep, RuntimeDep, SessionDep
 from clearing_gateway.idempotency.service import SEALED_RESPONSE_STATE
 from clearing_gateway.kit.clock import isoformat
 from clearing_gateway.kit.envelope import EnvelopeResponse
+from clearing_gateway.kit.listing import MAX_LIMIT
 from clearing_gateway.kit.schemas import documented
 from clearing_gateway.webhooks import service
 from clearing_gateway.webhooks.schemas import (
@@ -62,7 +63,9 @@ async def list_deliveries(
     transactionId: Annotated[str | None, Query(max_length=64)] = None,
     webhookId: Annotated[str | None, Query(max_length=64)] = None,
     status: DeliveryStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[
+        int, Query(ge=1, description=f"at most {MAX_LIMIT}; a larger value is clamped")
+    ] = 100,
 ) -> Response:
     deliveries = await service.list_deliveries(
         session,
@@ -70,7 +73,7 @@ async def list_deliveries(
         transaction_id=transactionId,
         webhook_id=webhookId,
         status=status.value if status else None,
-        limit=limit,
+        limit=min(limit, MAX_LIMIT),
     )
     return EnvelopeResponse([service.delivery_out(d) for d in deliveries])
 

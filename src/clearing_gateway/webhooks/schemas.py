@@ -111,6 +111,9 @@ class RetryRequest(BaseModel):
 
 class WebhookOut(BaseModel):
     id: str
+    # The same value as `id`, under the name of the path parameter (`/v1/webhooks/{webhookId}`),
+    # as every other resource returns its own id (`userId`, `transactionId`).
+    webhookId: str
     eventType: str
     url: str
     headers: dict[str, str]

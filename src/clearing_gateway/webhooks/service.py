@@ -53,6 +53,7 @@ def resolver_for(runtime: Runtime) -> Resolver:
 def webhook_out(webhook: Webhook) -> dict[str, Any]:
     return WebhookOut(
         id=str(webhook.id),
+        webhookId=str(webhook.id),
         eventType=webhook.event_type,
         url=webhook.url,
         headers=dict(webhook.headers or {}),

@@ -6,13 +6,14 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from clearing_gateway.kit.clock import isoformat
 from clearing_gateway.kit.money import format_amount
+from clearing_gateway.kit.schemas import BlankIsAbsent
 from clearing_gateway.users.schemas import AccountNo, BankCode, Name, RequestId, UserId
 from clearing_gateway.withdrawals.models import Withdrawal
 
 Reference = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 
 
-class CreateWithdrawalRequest(BaseModel):
+class CreateWithdrawalRequest(BlankIsAbsent):
     model_config = ConfigDict(extra="ignore")
 
     requestId: RequestId

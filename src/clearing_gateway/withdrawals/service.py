@@ -36,7 +36,7 @@ from clearing_gateway.kit.money import (
 from clearing_gateway.ledger import fees
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey, Posting, withdrawal_postings
-from clearing_gateway.providers.banks import SHORT_CODE, UnknownBank, normalise_bank_code
+from clearing_gateway.providers.banks import UnknownBank, is_clearing_member, normalise_bank_code
 from clearing_gateway.providers.base import TransferStatus
 from clearing_gateway.providers.events import DisbursementStatus, DisbursementStatusChanged
 from clearing_gateway.providers.registry import ProviderRegistry
@@ -100,13 +100,14 @@ def _amount(field: str, text: str, currency: str) -> int:
 def supported_bank(registry: ProviderRegistry, bank_code: str, currency: str) -> tuple[str, str]:
     """(BI code, provider) for a bank we can pay out to, or 422 UNSUPPORTED_BANK.
 
-    Only banks the gateway knows by name are accepted: a mistyped numeric code must not
-    reach a provider that might map it to some other bank."""
+    Any bank clearing through Bank Indonesia is accepted (`providers/banks.py BANKS`), by
+    its BI code or short name; a code that is no clearing member is refused here, so a
+    mistyped number never reaches a provider that might map it to some other bank."""
     try:
         bank = normalise_bank_code(bank_code)
     except UnknownBank:
         bank = ""
-    providers = registry.disbursement_providers(bank, currency) if bank in SHORT_CODE else []
+    providers = registry.disbursement_providers(bank, currency) if is_clearing_member(bank) else []
     if not providers:
         raise GatewayError(
             422,

@@ -277,6 +277,8 @@ class ProviderBalances(_Wire):
 
 class Webhook(_Wire):
     id: str
+    # Same as `id`; sent by gateways from 1.0.3 on (older ones send `id` only).
+    webhook_id: str | None = None
     event_type: str
     url: str
     headers: dict[str, str] = Field(default_factory=dict)
