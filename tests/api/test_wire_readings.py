@@ -12,18 +12,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import MerchantFixture
+from tests.support.bodies import user_body
 from tests.support.seed_client import SeedClient, generate_signature
-
-
-def new_user(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "requestId": str(uuid.uuid4()),
-        "userId": uuid.uuid4().hex[:8],
-        "kycName": "Jhon Doe",
-        "type": "retail",
-    }
-    body.update(overrides)
-    return body
 
 
 def z(value: dt.datetime) -> str:
@@ -83,7 +73,7 @@ async def test_the_seed_prefix_routes_and_verifies_unconfigured(merchant: Mercha
     prefixed = SeedClient(
         merchant.client.http, credentials.api_key, credentials.api_secret, path_prefix="/d"
     )
-    body = new_user()
+    body = user_body()
     created = await prefixed.post("/v1/users", body)
     assert created.status_code == 201, created.text
     fetched = await prefixed.get(f"/v1/users/{body['userId']}")
@@ -91,19 +81,19 @@ async def test_the_seed_prefix_routes_and_verifies_unconfigured(merchant: Mercha
     assert fetched.json()["data"]["userId"] == body["userId"]
 
     # Sent to /d/v1/users, signed over /v1/users (the path behind the prefix) ...
-    raw = json.dumps(new_user())
+    raw = json.dumps(user_body())
     headers = merchant.client.headers("POST", "/v1/users", raw)
     response = await merchant.client.http.post("/d/v1/users", content=raw, headers=headers)
     assert response.status_code == 201, response.text
     # ... and sent to /v1/users, signed over /d/v1/users (a proxy that strips the prefix).
-    raw = json.dumps(new_user())
+    raw = json.dumps(user_body())
     headers = merchant.client.headers("POST", "/d/v1/users", raw)
     response = await merchant.client.http.post("/v1/users", content=raw, headers=headers)
     assert response.status_code == 201, response.text
 
 
 async def test_the_seed_prefix_is_not_a_wildcard(merchant: MerchantFixture) -> None:
-    raw = json.dumps(new_user())
+    raw = json.dumps(user_body())
     headers = merchant.client.headers("POST", "/v1/users", raw)
     wrong = await merchant.client.http.post("/x/v1/users", content=raw, headers=headers)
     assert wrong.status_code == 404, wrong.text
@@ -121,11 +111,11 @@ class TestConfiguredPrefixOverrides:
         configured = SeedClient(
             merchant.client.http, credentials.api_key, credentials.api_secret, path_prefix="/gw"
         )
-        assert (await configured.post("/v1/users", new_user())).status_code == 201
+        assert (await configured.post("/v1/users", user_body())).status_code == 201
         seed_style = SeedClient(
             merchant.client.http, credentials.api_key, credentials.api_secret, path_prefix="/d"
         )
-        assert (await seed_style.post("/v1/users", new_user())).status_code == 404
+        assert (await seed_style.post("/v1/users", user_body())).status_code == 404
 
 
 # --- lenient input where the seed is silent ----------------------------------------------
@@ -134,7 +124,7 @@ class TestConfiguredPrefixOverrides:
 async def test_lower_case_nationality_and_written_phone_numbers_are_normalised(
     merchant: MerchantFixture,
 ) -> None:
-    body = new_user(nationality="id", phone="+62 812-3456-7890")
+    body = user_body(nationality="id", phone="+62 812-3456-7890")
     created = await merchant.client.post("/v1/users", body)
     assert created.status_code == 201, created.text
     user = (await merchant.client.get(f"/v1/users/{body['userId']}")).json()["data"]
@@ -148,14 +138,14 @@ async def test_lower_case_nationality_and_written_phone_numbers_are_normalised(
     assert (user["nationality"], user["phone"]) == ("SG", "081234567890")
     # Still refused: what is not a phone number or a country at all.
     for field, value in (("phone", "call me"), ("nationality", "xx")):
-        refused = await merchant.client.post("/v1/users", new_user(**{field: value}))
+        refused = await merchant.client.post("/v1/users", user_body(**{field: value}))
         assert refused.status_code == 422, refused.text
         assert refused.json()["reason"].startswith(field)
 
 
 async def test_empty_strings_for_optional_fields_are_absent(merchant: MerchantFixture) -> None:
     blank = {"phone": "", "email": "", "nationality": "", "idType": "", "idNumber": " "}
-    body = new_user(**blank)
+    body = user_body(**blank)
     created = await merchant.client.post("/v1/users", body)
     assert created.status_code == 201, created.text
     user = created.json()["data"]
@@ -172,7 +162,7 @@ async def test_empty_strings_for_optional_fields_are_absent(merchant: MerchantFi
     user = (await merchant.client.get(path)).json()["data"]
     assert (user["phone"], user["kycName"]) == ("6281234567890", "Jhon Doe")
     # A required field is still required.
-    refused = await merchant.client.post("/v1/users", new_user(kycName=""))
+    refused = await merchant.client.post("/v1/users", user_body(kycName=""))
     assert refused.status_code == 422, refused.text
     assert refused.json()["reason"].startswith("kycName")
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +15,7 @@ from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.providers.models import CallbackStatus, ProviderCallback
 from clearing_gateway.users.models import User
 from tests.conftest import MerchantFixture
+from tests.support.bodies import user_body
 from tests.support.seed_client import generate_signature
 
 DEEP = "[" * 5000 + "]" * 5000
@@ -58,17 +57,6 @@ async def test_hostile_json_before_authentication_is_400(
     assert response.json()["code"] == 400
     assert response.json()["message"] == "MALFORMED_JSON"
     assert await user_count(runtime) == 0
-
-
-def user_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "requestId": str(uuid.uuid4()),
-        "userId": uuid.uuid4().hex[:8],
-        "kycName": "Jhon Doe",
-        "type": "retail",
-    }
-    body.update(overrides)
-    return body
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -13,17 +12,7 @@ from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.users.models import User
 from tests.conftest import MerchantFixture
-
-
-def user_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "requestId": str(uuid.uuid4()),
-        "userId": uuid.uuid4().hex[:8],
-        "kycName": "Jhon Doe",
-        "type": "retail",
-    }
-    body.update(overrides)
-    return body
+from tests.support.bodies import user_body
 
 
 async def count_users(runtime: Runtime) -> int:
