@@ -1,6 +1,7 @@
 """A day of misbehaving providers, on the deposit side: every fault the sandboxes can make
 (dropped, duplicated, reordered and delayed callbacks, a 5xx read API, a read API that
-lags its webhook, a payment completed in steps). At the end the ledger verifies clean,
+lags its webhook, a payment completed in steps, an open-amount VA payment whose callback
+is lost and only the statement knows). At the end the ledger verifies clean,
 both statements reconcile without a break, and each vault holds exactly what was paid."""
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from typing import Any
 
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
+from clearing_gateway.handlers import load_callback_handlers
 from clearing_gateway.kit.clock import utcnow
+from clearing_gateway.providers.callbacks import CallbackHandlers
 from clearing_gateway.reconciliation.deposits import reconcile_deposits
-from clearing_gateway.reconciliation.service import reconcile_statement
+from clearing_gateway.reconciliation.recovery import apply_break
+from clearing_gateway.reconciliation.service import list_breaks, reconcile_statement
 from tests.deposits.conftest import Merchant, ledger_findings
 from tests.providers.conftest import LiveGateway, eventually, inbox
 from tests.reconciliation.test_deposit_reconciliation import later
@@ -37,6 +41,10 @@ async def fixed(merchant: Merchant, user: dict[str, Any], path: str, amount: str
     assert created.status_code == 200, created.text
     data = created.json()["data"]
     return str(data["virtualAccountNo"] if path == "/v1/cash-in" else data["paymentInstrumentId"])
+
+
+async def statement(gateway: LiveGateway, provider: str = "topremit") -> str:
+    return (await gateway.http.get(f"{gateway.sandbox_url(provider)}/statements/{TODAY}")).text
 
 
 async def settled(runtime: Runtime, count: int) -> None:
@@ -66,6 +74,8 @@ async def test_every_deposit_fault_ends_reconciled(
     # Dropped: a QRIS payment whose callback never arrives.
     await gateway.control(topremit, "callbacks/mode", {"mode": "drop"})
     await gateway.control(topremit, f"qris/{qris}/pay", {})
+    # ... and an open-amount VA payment whose callback is lost: no read API states it.
+    await gateway.control(topremit, f"va/{va}/pay", {"amount": "40000.00"})
 
     # Reordered: two payments on the VA, their callbacks delivered newest first.
     await gateway.control(topremit, "callbacks/mode", {"mode": "hold"})
@@ -101,11 +111,31 @@ async def test_every_deposit_fault_ends_reconciled(
     assert (await reconcile_deposits(runtime, later())).applied == 0
 
     assert await vaults(live_merchant) == {"topremit": "165000.00", "finan": "205000.00"}
+    # Only the statement knows the lost open-VA payment; an operator applies it, once.
+    async with unit_of_work(runtime.sessionmaker) as session:
+        report = await reconcile_statement(session, topremit, TODAY, await statement(gateway))
+    (lost,) = report.breaks
+    assert (lost.kind.value, lost.provider_amount, lost.instrument_reference) == (
+        "missing_in_ledger",
+        4_000_000,
+        va,
+    )
+    async with runtime.sessionmaker() as session:
+        (open_break,) = await list_breaks(session, status="open")
+    handlers = CallbackHandlers()
+    load_callback_handlers(handlers)
+    applied = await apply_break(
+        runtime.sessionmaker, open_break.id, note="bank mutation", actor="ops", registry=handlers
+    )
+    assert applied.status == "applied"
+
+    assert await vaults(live_merchant) == {"topremit": "205000.00", "finan": "205000.00"}
     assert await ledger_findings(runtime) == []
     for provider in ("topremit", "finan"):
-        text = (await gateway.http.get(f"{gateway.sandbox_url(provider)}/statements/{TODAY}")).text
         async with unit_of_work(runtime.sessionmaker) as session:
-            report = await reconcile_statement(session, provider, TODAY, text)
+            report = await reconcile_statement(
+                session, provider, TODAY, await statement(gateway, provider)
+            )
         assert report.breaks == [], (provider, report.breaks)
     rows = await inbox(runtime)
     assert not [r for r in rows if r.status in ("received", "rejected")]

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clearing_gateway.config import get_settings
 from clearing_gateway.db import create_engine, create_sessionmaker, unit_of_work
@@ -19,11 +19,20 @@ T = TypeVar("T")
 def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one committed transaction against DATABASE_URL."""
 
+    async def _in_transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> T:
+        async with unit_of_work(sessionmaker) as session:
+            return await work(session)
+
+    return run_with_sessionmaker(_in_transaction)
+
+
+def run_with_sessionmaker(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Run `work`, which opens its own transactions, against DATABASE_URL."""
+
     async def _main() -> T:
         engine = create_engine(get_settings())
         try:
-            async with unit_of_work(create_sessionmaker(engine)) as session:
-                return await work(session)
+            return await work(create_sessionmaker(engine))
         finally:
             await engine.dispose()
 

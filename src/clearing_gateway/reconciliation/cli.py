@@ -10,14 +10,17 @@ from typing import Annotated
 
 import httpx
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clearing_gateway.config import get_settings
-from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
+from clearing_gateway.handlers import load_callback_handlers
+from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction, run_with_sessionmaker
 from clearing_gateway.kit.clock import isoformat
 from clearing_gateway.kit.money import format_amount
+from clearing_gateway.providers.callbacks import CallbackHandlers
 from clearing_gateway.providers.config import sandbox_base_url
 from clearing_gateway.reconciliation.models import ReconciliationBreak
+from clearing_gateway.reconciliation.recovery import apply_break
 from clearing_gateway.reconciliation.service import (
     PROVIDERS,
     BreakError,
@@ -114,6 +117,7 @@ def _break_row(found: ReconciliationBreak) -> dict[str, object]:
         "kind": found.kind,
         "direction": found.direction,
         "reference": found.reference,
+        "instrumentReference": found.instrument_reference,
         "currency": found.currency,
         "providerAmount": amount(found.provider_amount),
         "ledgerAmount": amount(found.ledger_amount),
@@ -170,6 +174,33 @@ def resolve(
 
     try:
         row = run_in_transaction(_resolve)
+    except BreakError as error:
+        fail(str(error))
+    typer.echo(json.dumps(row))
+
+
+@app.command("apply")
+def apply(
+    break_id: Annotated[str, typer.Argument(help="The break's id")],
+    note: Annotated[str, typer.Option(help="What was checked before crediting (audited)")],
+    actor: Annotated[str | None, typer.Option(help="Who applies it (default: OS user)")] = None,
+) -> None:
+    """Credit a Topremit payment only the statement knows of (a lost callback), once."""
+    parsed = parse_id(break_id, "break id")
+    who = actor or f"cli:{getpass.getuser()}"
+    registry = CallbackHandlers()
+    load_callback_handlers(registry)
+
+    async def _apply(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, object]:
+        outcome = await apply_break(sessionmaker, parsed, note=note, actor=who, registry=registry)
+        return {
+            **_break_row(outcome.found),
+            "applied": outcome.status,
+            "eventKey": outcome.event_key,
+        }
+
+    try:
+        row = run_with_sessionmaker(_apply)
     except BreakError as error:
         fail(str(error))
     typer.echo(json.dumps(row))

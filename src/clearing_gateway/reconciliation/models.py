@@ -40,6 +40,9 @@ class ReconciliationBreak(Base):
     kind: Mapped[str] = mapped_column(String(24))
     direction: Mapped[str] = mapped_column(String(8))  # credit (deposit) | debit (payout)
     reference: Mapped[str] = mapped_column(String(128))  # provider payment id / our order id
+    # A credit line's own reference (VA trxId, QRIS or cash-in reference): the instrument
+    # the provider says was paid, so a missing payment can be applied to it.
+    instrument_reference: Mapped[str | None] = mapped_column(String(128), nullable=True)
     currency: Mapped[str] = mapped_column(String(3))
     provider_amount: Mapped[int | None] = mapped_column(Amount, nullable=True)
     ledger_amount: Mapped[int | None] = mapped_column(Amount, nullable=True)

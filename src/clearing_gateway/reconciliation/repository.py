@@ -179,6 +179,9 @@ class StatementRepository:
             query = query.where(ReconciliationBreak.provider == provider)
         return (await self.session.scalars(query)).all()
 
+    async def break_by_id(self, break_id: uuid.UUID) -> ReconciliationBreak | None:
+        return await self.session.get(ReconciliationBreak, break_id)
+
     async def break_for_update(self, break_id: uuid.UUID) -> ReconciliationBreak | None:
         return await self.session.scalar(
             select(ReconciliationBreak).where(ReconciliationBreak.id == break_id).with_for_update()

@@ -57,6 +57,7 @@ class Break:
     provider_status: str | None
     ledger_status: str | None
     detail: str
+    instrument_reference: str | None = None
 
 
 @dataclass
@@ -123,6 +124,7 @@ async def match_statement(
             "provider_status": found.provider_status,
             "ledger_status": found.ledger_status,
             "detail": found.detail[:500],
+            "instrument_reference": (found.instrument_reference or "")[:128] or None,
         }
         report.new_breaks += await repository.record_break(values)
     return report
@@ -135,7 +137,9 @@ async def _match_credits(
     stated: dict[str, int] = defaultdict(int)
     statuses: dict[str, set[str]] = defaultdict(set)
     currency: dict[str, str] = {}
+    instrument: dict[str, str] = {}
     for line in lines:
+        instrument.setdefault(line.provider_id, line.reference)
         stated[line.provider_id] += line.amount
         statuses[line.provider_id].add(line.status)
         currency[line.provider_id] = line.currency
@@ -178,6 +182,7 @@ async def _match_credits(
                     status,
                     None,
                     "the provider settled a payment the gateway has no deposit or exception for",
+                    instrument_reference=instrument[payment_id],
                 )
             )
         elif ours[payment_id] != amount:
