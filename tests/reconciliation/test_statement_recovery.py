@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.cli import app
@@ -18,12 +17,11 @@ from clearing_gateway.providers.callbacks import CallbackHandlers
 from clearing_gateway.reconciliation.deposits import reconcile_deposits
 from clearing_gateway.reconciliation.recovery import apply_break
 from clearing_gateway.reconciliation.service import BreakError, list_breaks
-from tests.conftest import TEST_ENCRYPTION_KEY
 from tests.deposits.conftest import Merchant, events, ledger_findings
 from tests.providers.conftest import LiveGateway, eventually, inbox
 from tests.reconciliation.test_deposit_reconciliation import later
 from tests.reconciliation.test_deposit_scenario import vaults
-from tests.reconciliation.test_statements import TODAY, reconcile
+from tests.reconciliation.test_statements import TODAY, finan_statement_cli, reconcile
 
 
 def registry() -> CallbackHandlers:
@@ -120,15 +118,7 @@ async def test_only_a_topremit_credit_missing_in_ledger_can_be_applied(
 def test_cli_apply_refuses_other_providers_and_unknown_breaks(
     database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("GATEWAY_ENCRYPTION_KEY", TEST_ENCRYPTION_KEY)
-    file = tmp_path / "finan.csv"
-    file.write_text(
-        "date,type,reference,provider_id,amount,currency,status\n"
-        f"{TODAY},credit,REF-9,PAY-9,10000,IDR,PAID\n"
-    )
-    runner = CliRunner()
-    args = ["reconcile", "--provider", "finan", "--date", TODAY, "--file", str(file)]
+    runner, args = finan_statement_cli(database_url, monkeypatch, tmp_path)
     assert runner.invoke(app, args).exit_code == 0
     (row,) = json.loads(runner.invoke(app, ["reconcile", "breaks", "--json"]).output)
     assert row["instrumentReference"] == "REF-9"

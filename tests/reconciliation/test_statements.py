@@ -128,9 +128,11 @@ def test_statement_errors_are_refused() -> None:
             parse_statement(bad, TODAY)
 
 
-def test_cli_reconcile_lists_and_resolves(
+def finan_statement_cli(
     database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+) -> tuple[CliRunner, list[str]]:
+    """The CLI on `database_url`, and the arguments that reconcile a one-line Finan
+    statement (a payment PAY-9 to reference REF-9 the gateway never heard of)."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("GATEWAY_ENCRYPTION_KEY", TEST_ENCRYPTION_KEY)
     file = tmp_path / "finan.csv"
@@ -138,8 +140,13 @@ def test_cli_reconcile_lists_and_resolves(
         "date,type,reference,provider_id,amount,currency,status\n"
         f"{TODAY},credit,REF-9,PAY-9,10000,IDR,PAID\n"
     )
-    runner = CliRunner()
-    args = ["reconcile", "--provider", "finan", "--date", TODAY, "--file", str(file)]
+    return CliRunner(), ["reconcile", "--provider", "finan", "--date", TODAY, "--file", str(file)]
+
+
+def test_cli_reconcile_lists_and_resolves(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    runner, args = finan_statement_cli(database_url, monkeypatch, tmp_path)
     first = runner.invoke(app, [*args, "--json"])
     assert first.exit_code == 0, first.output
     assert '"missing_in_ledger": 1' in first.output
