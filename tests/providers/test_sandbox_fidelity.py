@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from clearing_gateway.api.runtime import Runtime
-from clearing_gateway.kit.clock import WIB, utcnow
+from clearing_gateway.kit.clock import WIB, utcnow, wib_wall_clock
 from clearing_gateway.providers.base import PaymentRequest, TransferRequest
+from clearing_gateway.providers.callback_kit import timestamp
 from clearing_gateway.providers.events import DisbursementStatus
 from clearing_gateway.providers.finan.signing import signature
 from clearing_gateway.providers.finpay.signing import basic_authorization
@@ -240,3 +241,11 @@ async def test_finan_refuses_a_body_that_is_not_json(
         },
     )
     assert answer.status_code == 415
+
+
+def test_zone_less_provider_times_are_jakarta_time_never_utc() -> None:
+    read = timestamp("2026-12-01T10:00:00")
+    assert read == dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
+    assert timestamp("2026-12-01T10:00:00+00:00") == dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC)
+    assert timestamp("not a time") is None
+    assert wib_wall_clock(dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)) == "2026-12-01T10:00:00"
