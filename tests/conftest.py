@@ -118,6 +118,13 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "gateway_encryption_key": TEST_ENCRYPTION_KEY,
         "log_json": True,
         "log_level": "INFO",
+        # Suites written against one Finpay notification per transfer, each sent once;
+        # tests/providers/test_sandbox_fidelity.py switches the provider-like
+        # progression and retry schedules on.
+        "sandbox_finpay_intermediate_statuses": False,
+        "sandbox_topremit_retry_schedule": [],
+        "sandbox_finpay_retry_schedule": [],
+        "sandbox_finan_retry_schedule": [],
     }
     values.update(overrides)
     return Settings(**values)

@@ -88,6 +88,23 @@ class Settings(BaseSettings):
     # a transfer takes to settle by default.
     sandbox_callback_base_url: str | None = None
     sandbox_settle_delay_seconds: float = 0.5
+    # How each sandbox re-sends a callback the gateway did not accept (seconds after the
+    # previous attempt, one entry per retry). None of the three documents its schedule:
+    # these are assumptions (docs/sandbox.md), changeable at run time via /control.
+    sandbox_topremit_retry_schedule: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 30.0, 120.0]
+    )
+    sandbox_finpay_retry_schedule: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 30.0, 120.0, 600.0]
+    )
+    sandbox_finan_retry_schedule: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [10.0, 60.0, 300.0]
+    )
+    # Finpay's sandbox reports 01 (initiated) → 03 (pending) → final, as Finpay does;
+    # off: only the final notification.
+    sandbox_finpay_intermediate_statuses: bool = True
+    # How long the sandboxes keep a magic "pending" payout or a "late" callback waiting.
+    sandbox_magic_delay_seconds: float = 30.0
 
     db_pool_size: int = 10
     db_max_overflow: int = 10
@@ -161,7 +178,13 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("webhook_retry_schedule_seconds", mode="before")
+    @field_validator(
+        "webhook_retry_schedule_seconds",
+        "sandbox_topremit_retry_schedule",
+        "sandbox_finpay_retry_schedule",
+        "sandbox_finan_retry_schedule",
+        mode="before",
+    )
     @classmethod
     def _split_schedule(cls, value: object) -> object:
         if isinstance(value, str):

@@ -9,9 +9,8 @@ import uuid
 import pytest
 
 from clearing_gateway.api.runtime import Runtime
-from clearing_gateway.providers.base import PaymentRequest, TransferRequest
+from clearing_gateway.providers.base import AccountInquiryConnector, PaymentRequest, TransferRequest
 from clearing_gateway.providers.errors import (
-    CapabilityNotSupported,
     ProviderOutcomeUnknown,
     ProviderRejected,
 )
@@ -70,8 +69,8 @@ async def test_payout_with_otp_settles(
 
 
 async def test_rejections_and_faults(gateway: LiveGateway, providers: Providers) -> None:
-    with pytest.raises(CapabilityNotSupported):
-        await providers.finan.inquire_account("014", "1")
+    # No account inquiry: the capability is absent, the transfer checks the account.
+    assert not isinstance(providers.finan, AccountInquiryConnector)
     unknown_account = TransferRequest(
         reference="PO-x", bank_code="014", account_no="none", account_name="X", amount=100
     )

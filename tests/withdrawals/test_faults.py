@@ -30,8 +30,8 @@ async def fault_on_transfer(payouts: Payouts, monkeypatch: pytest.MonkeyPatch, m
     finpay = payouts.runtime.providers.finpay  # type: ignore[union-attr]
     real = finpay.inquire_account
 
-    async def inquire_then_arm(bank: str, account: str) -> AccountInquiry:
-        answer = await real(bank, account)
+    async def inquire_then_arm(bank: str, account: str, **hints: Any) -> AccountInquiry:
+        answer = await real(bank, account, **hints)
         await payouts.control("faults", {"mode": mode, "count": 1, "holdSeconds": 1.5})
         monkeypatch.setattr(finpay, "inquire_account", real)
         return answer

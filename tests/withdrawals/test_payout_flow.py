@@ -134,7 +134,8 @@ async def test_whitelisted_kyc_name_and_title_word_order_match(payouts: Payouts)
 
 async def test_unknown_account_fails_clearly(payouts: Payouts) -> None:
     await payouts.fund(5_000_000)
-    created = await payouts.create(beneficiaryAccountNo="123123123")
+    # The sandbox knows every well-formed account but this magic one (docs/sandbox.md).
+    created = await payouts.create(beneficiaryAccountNo="9990000002")
     tx = created.json()["data"]["transactionId"]
     await payouts.run_jobs()
     data = await payouts.get(tx)

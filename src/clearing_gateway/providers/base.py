@@ -152,13 +152,26 @@ class QrisConnector(Protocol):
 class DisbursementConnector(Protocol):
     name: str
 
-    async def inquire_account(self, bank_code: str, account_no: str) -> AccountInquiry: ...
-
     async def transfer(self, request: TransferRequest) -> TransferStatus: ...
 
     async def check_status(self, reference: str) -> TransferStatus: ...
 
     async def confirm(self, event: DisbursementStatusChanged) -> DisbursementStatusChanged: ...
+
+
+@runtime_checkable
+class AccountInquiryConnector(Protocol):
+    """A capability of its own: a provider that can name an account's holder before a
+    transfer (Finpay). One without it (Finan) checks the account at transfer time.
+
+    `holder_hint` is the name the merchant expects; only the built-in sandboxes read it
+    (docs/sandbox.md), and it is never sent in production."""
+
+    name: str
+
+    async def inquire_account(
+        self, bank_code: str, account_no: str, *, holder_hint: str | None = None
+    ) -> AccountInquiry: ...
 
 
 @runtime_checkable

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from clearing_gateway.kit import jsonguard
+from clearing_gateway.kit.clock import in_wib
 from clearing_gateway.kit.money import MAX_MINOR, AmountError, from_decimal, parse_amount
 from clearing_gateway.providers.errors import CallbackRejected
 
@@ -111,7 +112,7 @@ def timestamp(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     # Zone-less provider times are Jakarta time (docs/providers/).
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    return in_wib(moment)
 
 
 def within_window(moment: dt.datetime, now: dt.datetime, window_seconds: int) -> bool:

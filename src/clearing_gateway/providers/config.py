@@ -7,7 +7,7 @@ production every credential is required and start-up fails without it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clearing_gateway.config import Settings
 
@@ -45,6 +45,9 @@ class FinpayConfig:
     merchant_id: str
     merchant_key: str
     signature_field: str
+    # Outside production the inquiry carries the holder the merchant expects, for the
+    # sandbox's "any well-formed account" rule (docs/sandbox.md).
+    sandbox_hints: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class ProviderConfig:
     read_timeout: float
     sandbox_callback_base_url: str
     sandbox_settle_delay_seconds: float
+    sandbox_retry_schedules: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    sandbox_finpay_intermediate_statuses: bool = True
+    sandbox_magic_delay_seconds: float = 30.0
 
 
 def sandbox_base_url(settings: Settings, name: str) -> str:
@@ -125,6 +131,7 @@ def resolve_provider_config(settings: Settings) -> ProviderConfig:
             "finpay_merchant_key", settings.finpay_merchant_key, SANDBOX_FINPAY["key"]
         ),
         signature_field=settings.finpay_signature_field,
+        sandbox_hints=not production,
     )
     finan = FinanConfig(
         base_url=pick(
@@ -152,4 +159,11 @@ def resolve_provider_config(settings: Settings) -> ProviderConfig:
         read_timeout=settings.provider_read_timeout_seconds,
         sandbox_callback_base_url=(settings.sandbox_callback_base_url or settings.public_base_url),
         sandbox_settle_delay_seconds=settings.sandbox_settle_delay_seconds,
+        sandbox_retry_schedules={
+            "topremit": tuple(settings.sandbox_topremit_retry_schedule),
+            "finpay": tuple(settings.sandbox_finpay_retry_schedule),
+            "finan": tuple(settings.sandbox_finan_retry_schedule),
+        },
+        sandbox_finpay_intermediate_statuses=settings.sandbox_finpay_intermediate_statuses,
+        sandbox_magic_delay_seconds=settings.sandbox_magic_delay_seconds,
     )

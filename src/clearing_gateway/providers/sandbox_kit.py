@@ -42,6 +42,8 @@ class PendingFault:
     mode: FaultMode
     remaining: int
     hold_seconds: float
+    # Aimed at one route: only calls whose path contains this text (empty: any call).
+    path: str = ""
 
 
 class FaultInjector:
@@ -54,16 +56,16 @@ class FaultInjector:
     def __init__(self) -> None:
         self.pending: deque[PendingFault] = deque()
 
-    def add(self, mode: FaultMode, count: int, hold_seconds: float) -> None:
-        self.pending.append(PendingFault(mode, count, hold_seconds))
+    def add(self, mode: FaultMode, count: int, hold_seconds: float, path: str = "") -> None:
+        self.pending.append(PendingFault(mode, count, hold_seconds, path))
 
-    def take(self) -> PendingFault | None:
-        if not self.pending:
+    def take(self, path: str = "") -> PendingFault | None:
+        fault = next((f for f in self.pending if f.path in path), None)
+        if fault is None:
             return None
-        fault = self.pending[0]
         fault.remaining -= 1
         if fault.remaining <= 0:
-            self.pending.popleft()
+            self.pending.remove(fault)
         return fault
 
     def clear(self) -> None:
@@ -79,7 +81,7 @@ class FaultMiddleware:
         if scope["type"] != "http" or "/control/" in scope["path"] + "/":
             await self.app(scope, receive, send)
             return
-        fault = self.faults.take()
+        fault = self.faults.take(scope["path"])
         if fault is None:
             await self.app(scope, receive, send)
         elif fault.mode == "5xx":
@@ -133,9 +135,15 @@ class CallbackSender:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     # Rebuilds a callback (fresh timestamp and signature) before it is re-sent.
     resign: Callable[[OutgoingCallback], OutgoingCallback] | None = None
-    # As a provider does: re-send a callback not answered 2xx, up to `retries` times.
-    retries: int = 0
-    retry_delay_seconds: float = 1.0
+    # As a provider does: re-send a callback not accepted (non-2xx, a timeout, no
+    # answer), once per entry of `retry_schedule`, each that many seconds after the
+    # previous attempt (the provider's schedule: docs/sandbox.md).
+    retry_schedule: tuple[float, ...] = ()
+    # What counts as accepted: a 2xx by default (Finpay also wants its success code).
+    accepts: Callable[[int, str], bool] = field(default=lambda status, _reply: 200 <= status < 300)
+
+    def set_retries(self, retries: int, delay_seconds: float) -> None:
+        self.retry_schedule = (delay_seconds,) * max(retries, 0)
 
     def submit(self, callback: OutgoingCallback) -> None:
         self.last = callback
@@ -148,6 +156,11 @@ class CallbackSender:
             self.held.append(callback)
             return
         self._spawn(self._deliver(callback, self.delay_seconds))
+
+    def submit_later(self, callback: OutgoingCallback, delay_seconds: float) -> None:
+        """A callback the provider sends late, whatever the mode's own delay."""
+        self.last = callback
+        self._spawn(self._deliver(callback, delay_seconds))
 
     def release(self, reverse: bool = False) -> int:
         queued = list(reversed(self.held)) if reverse else list(self.held)
@@ -175,15 +188,15 @@ class CallbackSender:
     async def _deliver(self, callback: OutgoingCallback, delay: float) -> None:
         if delay > 0:
             await asyncio.sleep(delay)
-        for attempt in range(self.retries + 1):
-            if attempt:
-                await asyncio.sleep(self.retry_delay_seconds)
+        for wait in (None, *self.retry_schedule):
+            if wait is not None:
+                await asyncio.sleep(wait)
                 callback = self.resign(callback) if self.resign else callback
-            status = await self._attempt(callback)
-            if status is not None and 200 <= status < 300:
+            record = await self._attempt(callback)
+            if record.status_code is not None and self.accepts(record.status_code, record.reply):
                 return
 
-    async def _attempt(self, callback: OutgoingCallback) -> int | None:
+    async def _attempt(self, callback: OutgoingCallback) -> DeliveryRecord:
         record = DeliveryRecord(callback.label, callback.url, None, "", callback.body.decode())
         try:
             async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
@@ -196,7 +209,7 @@ class CallbackSender:
             record.reply = f"{type(exc).__name__}: {exc}"
             log.warning("sandbox.callback_failed", url=callback.url, error=type(exc).__name__)
         self.sent.append(record)
-        return record.status_code
+        return record
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait for callbacks in flight (tests use this before asserting)."""
@@ -226,7 +239,12 @@ def control_routes(faults: FaultInjector, sender: CallbackSender) -> list[Route]
         mode = body.get("mode")
         if mode not in ("5xx", "timeout"):
             return JSONResponse({"error": "mode must be 5xx or timeout"}, 400)
-        faults.add(mode, int(body.get("count", 1)), float(body.get("holdSeconds", 30)))
+        faults.add(
+            mode,
+            int(body.get("count", 1)),
+            float(body.get("holdSeconds", 30)),
+            str(body.get("path", "")),
+        )
         return JSONResponse({"pending": len(faults.pending)})
 
     async def clear_faults(_request: Request) -> Response:
@@ -241,12 +259,22 @@ def control_routes(faults: FaultInjector, sender: CallbackSender) -> list[Route]
         sender.mode = mode
         sender.delay_seconds = float(body.get("delaySeconds", 0))
         sender.drop_count = int(body.get("dropCount", 0))
-        sender.retries = int(body.get("retries", sender.retries))
-        sender.retry_delay_seconds = float(
-            body.get("retryDelaySeconds", sender.retry_delay_seconds)
-        )
+        schedule = body.get("retrySchedule")
+        if "retries" in body:
+            sender.set_retries(int(body["retries"]), float(body.get("retryDelaySeconds", 1)))
+        elif isinstance(schedule, list) and all(
+            isinstance(s, int | float) and not isinstance(s, bool) and s >= 0 for s in schedule
+        ):
+            sender.retry_schedule = tuple(float(s) for s in schedule)
+        elif schedule is not None:
+            return JSONResponse({"error": "retrySchedule must be a list of seconds"}, 400)
         return JSONResponse(
-            {"mode": sender.mode, "delaySeconds": sender.delay_seconds, "held": len(sender.held)}
+            {
+                "mode": sender.mode,
+                "delaySeconds": sender.delay_seconds,
+                "held": len(sender.held),
+                "retrySchedule": list(sender.retry_schedule),
+            }
         )
 
     async def release(request: Request) -> Response:

@@ -42,6 +42,8 @@ def build_sandboxes(config: ProviderConfig) -> Sandboxes:
                 signature_encoding=config.topremit.signature_encoding,
                 callback_secret=config.topremit.callback_secret,
                 window_seconds=config.topremit.callback_window_seconds,
+                retry_schedule=config.sandbox_retry_schedules.get("topremit", ()),
+                late_callback_seconds=config.sandbox_magic_delay_seconds,
             )
         ),
         finpay=FinpaySandbox(
@@ -51,6 +53,9 @@ def build_sandboxes(config: ProviderConfig) -> Sandboxes:
                 callback_base_url=callback_base,
                 settle_delay_seconds=config.sandbox_settle_delay_seconds,
                 signature_field=config.finpay.signature_field,
+                intermediate_statuses=config.sandbox_finpay_intermediate_statuses,
+                retry_schedule=config.sandbox_retry_schedules.get("finpay", ()),
+                pending_seconds=config.sandbox_magic_delay_seconds,
             )
         ),
         finan=FinanSandbox(
@@ -61,6 +66,8 @@ def build_sandboxes(config: ProviderConfig) -> Sandboxes:
                 pass_code=config.finan.payout_pass_code,
                 callback_base_url=callback_base,
                 settle_delay_seconds=config.sandbox_settle_delay_seconds,
+                retry_schedule=config.sandbox_retry_schedules.get("finan", ()),
+                pending_seconds=config.sandbox_magic_delay_seconds,
             )
         ),
     )

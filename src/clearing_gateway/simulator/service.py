@@ -17,6 +17,7 @@ from clearing_gateway.instruments.repository import VirtualAccountRepository
 from clearing_gateway.kit.errors import ErrorCode, GatewayError, not_found, validation_error
 from clearing_gateway.kit.money import AmountError, parse_amount
 from clearing_gateway.providers.banks import UnknownBank, normalise_bank_code
+from clearing_gateway.providers.sandbox_magic import DepositOutcome, deposit_outcome
 from clearing_gateway.providers.sandboxes import Sandboxes
 from clearing_gateway.providers.topremit.sandbox import SnapError
 from clearing_gateway.simulator.schemas import DepositInquiryRequest, DepositPaymentRequest
@@ -76,9 +77,10 @@ async def simulate_payment(
 ) -> Deposit:
     account = await find_account(session, merchant_id, request)
     try:
-        parse_amount(request.payment.amount, account.currency)
+        amount = parse_amount(request.payment.amount, account.currency)
     except AmountError as error:
         raise validation_error("payment.amount", str(error)) from None
+    magic = deposit_outcome(amount) if account.currency == "IDR" else None
     if request.payment.currency and request.payment.currency != account.currency:
         raise validation_error("payment.currency", f"the account takes {account.currency}")
     provider, reference = account.provider, account.provider_reference
@@ -87,6 +89,20 @@ async def simulate_payment(
     payment_id = pay_at_sandbox(
         sandboxes, provider, reference, request.payment.amount, request.payment.payerName
     )
+    if magic is DepositOutcome.FAILED:
+        raise validation_error(
+            "payment.amount",
+            f"{request.payment.amount} is the sandbox's failed payment: the payer's bank "
+            "declined it and nothing was credited (docs/sandbox.md)",
+        )
+    if magic is DepositOutcome.LATE_CALLBACK:
+        raise GatewayError(
+            504,
+            ErrorCode.SERVICE_UNAVAILABLE,
+            f"payment: made, but {request.payment.amount} is the sandbox's late callback: it "
+            f"arrives in {sandboxes.topremit.config.late_callback_seconds:g} s, then the "
+            "deposit and its webhook follow (docs/sandbox.md)",
+        )
     deposit = await wait_for_deposit(runtime, provider, payment_id)
     if deposit is None:
         raise GatewayError(

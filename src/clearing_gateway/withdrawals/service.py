@@ -97,8 +97,11 @@ def _amount(field: str, text: str, currency: str) -> int:
         raise validation_error(field, str(exc)) from None
 
 
-def supported_bank(registry: ProviderRegistry, bank_code: str, currency: str) -> tuple[str, str]:
-    """(BI code, provider) for a bank we can pay out to, or 422 UNSUPPORTED_BANK.
+def supported_bank(
+    registry: ProviderRegistry, bank_code: str, currency: str
+) -> tuple[str, list[str]]:
+    """(BI code, providers in preference order) for a bank we can pay out to, or 422
+    UNSUPPORTED_BANK.
 
     Any bank clearing through Bank Indonesia is accepted (`providers/banks.py BANKS`), by
     its BI code or short name; a code that is no clearing member is refused here, so a
@@ -114,7 +117,27 @@ def supported_bank(registry: ProviderRegistry, bank_code: str, currency: str) ->
             ErrorCode.UNSUPPORTED_BANK,
             f"beneficiaryBankCode: bank {bank_code!r} is not supported for {currency} payouts",
         )
-    return bank, providers[0]
+    return bank, providers
+
+
+async def choose_provider(
+    session: AsyncSession, merchant_id: uuid.UUID, providers: list[str], amount: int, currency: str
+) -> tuple[str, int]:
+    """(provider, fee): the first that can pay this bank and currency whose withdrawal
+    vault covers amount + its fee. Each provider has its own vault (money sits where it
+    can be paid out), so a payout goes where the merchant's money is. None covers it: the
+    first, whose hold then refuses with INSUFFICIENT_BALANCE."""
+    first: tuple[str, int] | None = None
+    for provider in providers:
+        fee = await fees.fee_for(session, provider, FEE_METHOD, amount)
+        first = first or (provider, fee)
+        vault = await ledger.account_balance(
+            session, AccountKey.vault(merchant_id, provider, VAULT, currency)
+        )
+        if vault.available >= amount + fee:
+            return provider, fee
+    assert first is not None
+    return first
 
 
 def whitelist_allows(user: User, bank_code: str, account_no: str) -> bool:
@@ -156,7 +179,7 @@ async def create_withdrawal(
         else _amount("merchantFee", request.merchantFee, currency)
     )
     user = await get_active_user(session, merchant_id, request.userId)
-    bank, provider = supported_bank(registry, request.beneficiaryBankCode, currency)
+    bank, providers = supported_bank(registry, request.beneficiaryBankCode, currency)
     if not whitelist_allows(user, bank, request.beneficiaryAccountNo):
         raise validation_error(
             "beneficiaryAccountNo",
@@ -165,7 +188,7 @@ async def create_withdrawal(
     repository = WithdrawalRepository(session)
     if await repository.by_merchant_reference(merchant_id, request.merchantReference):
         raise _duplicate(request.merchantReference)
-    fee = await fees.fee_for(session, provider, FEE_METHOD, amount)
+    provider, fee = await choose_provider(session, merchant_id, providers, amount, currency)
     now = utcnow()
     withdrawal_id = new_id()
     withdrawal = Withdrawal(

@@ -14,7 +14,8 @@ The rules (docs/withdrawals.md, "Submission"):
    submission counts as "never received"; even then the transfer is sent again only when
    WITHDRAWAL_AUTO_RESUBMIT is on or an operator approved it, else it waits for review.
 2. Beneficiary checks run before any money moves: the whitelist, then the provider's
-   account inquiry, whose holder name must match the user's KYC names.
+   account inquiry, whose holder name must match the user's KYC names. A provider
+   without an inquiry (a connector capability) gets the merchant's name, which must.
 3. The provider's answer: accepted → PROCESSING; a definitive rejection → FAILED and
    the hold is voided; an unknown outcome (timeout, 5xx, garbage) → PROCESSING with
    `outcome_unknown`, never resubmitted blindly, never rerouted: the poll resolves it.
@@ -38,12 +39,12 @@ from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.logging import get_logger
 from clearing_gateway.providers.base import (
     AccountInquiry,
+    AccountInquiryConnector,
     DisbursementConnector,
     TransferRequest,
     TransferStatus,
 )
 from clearing_gateway.providers.errors import (
-    CapabilityNotSupported,
     ProviderOutcomeUnknown,
     ProviderRejected,
     ProviderUnavailable,
@@ -84,6 +85,13 @@ class Snapshot:
     token: str | None
     candidate_names: tuple[str, ...]
     whitelisted: bool
+    # The holder name the merchant sent (beneficiaryAccountName), if any.
+    beneficiary_name: str | None = None
+
+    @property
+    def expected_holder(self) -> str | None:
+        """The name the account should carry: the merchant's, else the KYC name."""
+        return self.beneficiary_name or (self.candidate_names[0] if self.candidate_names else None)
 
 
 class SubmissionBusy(Exception):
@@ -144,6 +152,7 @@ async def _snapshot(runtime: Runtime, withdrawal_id: uuid.UUID) -> Snapshot | No
             token=withdrawal.submit_token,
             candidate_names=names,
             whitelisted=whitelisted and user is not None and not user.is_deleted,
+            beneficiary_name=withdrawal.beneficiary_account_name,
         )
 
 
@@ -175,18 +184,47 @@ async def submit_withdrawal(
     if not snapshot.whitelisted:
         await _fail(runtime, snapshot.id, "beneficiary account is not whitelisted for this user")
         return
+    inquiry = await _verify_beneficiary(runtime, connector, snapshot)
+    if inquiry is None:
+        return
+    token = await _claim(runtime, snapshot, inquiry)
+    if token is None:
+        return
+    await _send(runtime, connector, snapshot, inquiry, token)
+
+
+async def _verify_beneficiary(
+    runtime: Runtime, connector: DisbursementConnector, snapshot: Snapshot
+) -> AccountInquiry | None:
+    """The holder's name, checked against the user's KYC names, before any money moves.
+
+    A provider with an account inquiry names the holder. One without it (Finan) cannot:
+    then the name the merchant sent must be a KYC name, and it goes with the transfer,
+    whose provider refuses an account that does not exist. None: failed here."""
+    if not isinstance(connector, AccountInquiryConnector):
+        holder = snapshot.expected_holder
+        if holder is None or not names_match(holder, snapshot.candidate_names):
+            await _fail(
+                runtime,
+                snapshot.id,
+                f"beneficiary name mismatch: {holder!r} is not the user's KYC name "
+                f"({snapshot.provider} has no account inquiry)",
+            )
+            return None
+        return AccountInquiry(
+            snapshot.provider, snapshot.bank_code, snapshot.account_no, holder, 0, None
+        )
     try:
-        inquiry = await connector.inquire_account(snapshot.bank_code, snapshot.account_no)
+        inquiry = await connector.inquire_account(
+            snapshot.bank_code, snapshot.account_no, holder_hint=snapshot.expected_holder
+        )
     except ProviderRejected as rejected:
         await _fail(
             runtime,
             snapshot.id,
             f"beneficiary account is invalid ({rejected.message or rejected.code})",
         )
-        return
-    except CapabilityNotSupported:
-        await _fail(runtime, snapshot.id, f"{snapshot.provider} cannot verify the beneficiary name")
-        return
+        return None
     if not names_match(inquiry.account_name, snapshot.candidate_names):
         await _fail(
             runtime,
@@ -194,11 +232,8 @@ async def submit_withdrawal(
             f"beneficiary name mismatch: the bank account holder {inquiry.account_name!r} "
             "is not the user's KYC name",
         )
-        return
-    token = await _claim(runtime, snapshot, inquiry)
-    if token is None:
-        return
-    await _send(runtime, connector, snapshot, inquiry, token)
+        return None
+    return inquiry
 
 
 def never_received(runtime: Runtime, withdrawal: Withdrawal, now: dt.datetime) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import replace
@@ -12,7 +13,6 @@ import httpx
 
 from clearing_gateway.kit.money import AmountError, exponent
 from clearing_gateway.providers.base import (
-    AccountInquiry,
     PaymentRequest,
     PaymentRequestCreated,
     TransferRequest,
@@ -22,7 +22,6 @@ from clearing_gateway.providers.callback_kit import strict_number
 from clearing_gateway.providers.config import FinanConfig
 from clearing_gateway.providers.errors import (
     CallbackRejected,
-    CapabilityNotSupported,
     ProviderNotYetConfirmed,
     ProviderOutcomeUnknown,
     ProviderRejected,
@@ -223,9 +222,6 @@ class FinanClient:
 
     # -- payouts ----------------------------------------------------------------------
 
-    async def inquire_account(self, bank_code: str, account_no: str) -> AccountInquiry:
-        raise CapabilityNotSupported(NAME, "Finan has no account inquiry")
-
     async def transfer(self, request: TransferRequest) -> TransferStatus:
         created = await self._call(
             "POST",
@@ -242,18 +238,38 @@ class FinanClient:
             },
         )
         payout_id = str(created["data"].get("id"))
+        try:
+            confirmed = await self._confirm_otp(payout_id)
+        except ProviderRejected as rejected:
+            # The payout exists but its OTP step was refused: it moves no money unless
+            # confirmed, and Finan cancels it when the OTP expires. Check Status resumes it.
+            raise ProviderOutcomeUnknown(
+                NAME, f"payout {payout_id} created, OTP refused: {rejected}"
+            ) from None
+        return self._status(request.reference, confirmed, request.amount)
+
+    async def _confirm_otp(self, payout_id: str) -> dict[str, Any]:
+        """The OTP step with the configured static pass code (an automated payout)."""
         confirmed = await self._call(
             "POST",
             f"/api/v1/payouts/{quote(payout_id, safe='')}/otps",
             {"pass_code": self.config.payout_pass_code},
         )
-        return self._status(request.reference, confirmed["data"], request.amount)
+        data = confirmed["data"]
+        if not isinstance(data, dict):
+            raise ProviderOutcomeUnknown(NAME, "OTP answer is not an object")
+        return data
 
     async def check_status(self, reference: str) -> TransferStatus:
         body = await self._call("GET", f"/api/v1/payouts?reference_id={quote(reference, safe='')}")
         payout = matching(body["data"], reference)
         if payout is None:
             return TransferStatus(NAME, reference, None, DisbursementStatus.NOT_FOUND, "not_found")
+        if str(payout.get("status", "")).lower() == "waiting_confirm" and payout.get("id"):
+            # An OTP step that never finished (its answer was lost): finish it now, or the
+            # payout would wait until Finan cancels it. A refusal leaves it as it is.
+            with contextlib.suppress(ProviderRejected):
+                payout = await self._confirm_otp(str(payout["id"]))
         return self._status(
             reference, payout, from_units(payout.get("amount"), str(payout.get("currency", "IDR")))
         )

@@ -1,5 +1,7 @@
 """A local Finan Open API: signed requests (30 s window), payment requests, payouts with
-OTP confirmation, a bank-account registry, and balance webhooks (docs/providers/finan.md)."""
+OTP confirmation (an unconfirmed payout expires), a bank-account registry, balance
+webhooks re-sent on Finan's (assumed) schedule with zone-less times in Jakarta time, and
+the magic values of docs/sandbox.md (docs/providers/finan.md)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from clearing_gateway.kit.clock import utcnow
+from clearing_gateway.kit.clock import wib_wall_clock
 from clearing_gateway.providers.finan.signing import relative_path, signature, signature_matches
 from clearing_gateway.providers.sandbox_kit import (
     CallbackSender,
@@ -26,6 +28,13 @@ from clearing_gateway.providers.sandbox_kit import (
     json_bytes,
     read_json,
     route_path,
+)
+from clearing_gateway.providers.sandbox_magic import (
+    DepositOutcome,
+    PayoutOutcome,
+    deposit_outcome,
+    holder_for,
+    payout_outcome,
 )
 from clearing_gateway.providers.statement_kit import StatementBook
 
@@ -43,6 +52,13 @@ class FinanSandboxConfig:
     auto_settle: bool = True
     sign_webhooks: bool = True
     window_seconds: int = 30
+    retry_schedule: tuple[float, ...] = ()
+    # How long a magic "pending" payout stays processing (docs/sandbox.md).
+    pending_seconds: float = 30.0
+    # A payout nobody confirms with an OTP within this long is cancelled.
+    otp_expiry_seconds: float = 300.0
+    # Which webhook a paid payment request sends: create_payment, cashin or both.
+    payment_webhooks: str = "create_payment"
 
 
 def _envelope(status: int, code: int, content: str, data: Any = None) -> Response:
@@ -77,7 +93,7 @@ class FinanSandbox:
         self.stale_payments: dict[str, dict[str, Any]] = {}
         self.statement = StatementBook()
         self.faults = FaultInjector()
-        self.callbacks = CallbackSender(resign=self._sign)
+        self.callbacks = CallbackSender(resign=self._sign, retry_schedule=config.retry_schedule)
         self._timers: set[asyncio.Task[None]] = set()
         self.app = FaultMiddleware(self._build(), self.faults)
 
@@ -100,6 +116,7 @@ class FinanSandbox:
                 Route("/control/accounts", self._add_account, methods=["POST"]),
                 Route("/control/payments/{id}/pay", self._control_pay, methods=["POST"]),
                 Route("/control/read-lag", self._control_read_lag, methods=["POST"]),
+                Route("/control/settings", self._control_settings, methods=["POST"]),
                 *self.statement.routes(),
                 Route("/control/payouts/{id}/{action}", self._control_payout, methods=["POST"]),
                 *control_routes(self.faults, self.callbacks),
@@ -109,6 +126,8 @@ class FinanSandbox:
     async def _authenticate(self, request: Request) -> dict[str, Any]:
         headers = request.headers
         body = (await request.body()).decode("utf-8", "replace")
+        if body and headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise FinanError(415, 415001, "Content-Type must be application/json")
         stamp = headers.get("x-timestamp", "")
         if headers.get("x-client-id") != self.config.client_id or not stamp.isdigit():
             raise FinanError(401, 401001, "Unauthorized")
@@ -186,8 +205,15 @@ class FinanSandbox:
             if not reference or any(p["reference_id"] == reference for p in self.payouts.values()):
                 raise FinanError(400, 400003, "reference_id missing or already used")
             key = (str(doc.get("beneficiary_bank_id")), str(doc.get("beneficiary_account_number")))
-            if key not in self.accounts:
+            name = str(doc.get("beneficiary_account_name") or "")
+            outcome = payout_outcome(key[1])
+            holder = self.accounts.get(key) or holder_for(key[1], name or None)
+            if holder is None:
                 raise FinanError(400, 400011, "invalid beneficiary account")
+            if outcome is PayoutOutcome.NAME_MISMATCH:
+                raise FinanError(400, 400012, "beneficiary name does not match the account")
+            if outcome is PayoutOutcome.INSUFFICIENT_BALANCE:
+                raise FinanError(400, 400031, "insufficient balance")
         except FinanError as error:
             return error.response()
         payout = {
@@ -196,7 +222,7 @@ class FinanSandbox:
             "amount": amount,
             "currency": doc.get("currency", "VND"),
             "beneficiary_info": {
-                "name": self.accounts[key],
+                "name": holder,
                 "bank_account": key[1],
                 "bank_name": key[0],
             },
@@ -205,13 +231,21 @@ class FinanSandbox:
             "remaining_try": 3,
             "provider_payment_number": "PPN" + uuid.uuid4().hex[:12].upper(),
             "held": False,
+            "outcome": outcome,
+            "created": time.monotonic(),
         }
         self.payouts[payout["id"]] = payout
         return _envelope(201, 102001, "Thực thi API thành công", self._public(payout))
 
-    @staticmethod
-    def _public(payout: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in payout.items() if k != "held"}
+    def _public(self, payout: dict[str, Any]) -> dict[str, Any]:
+        self._expire(payout)
+        return {k: v for k, v in payout.items() if k not in ("held", "outcome", "created")}
+
+    def _expire(self, payout: dict[str, Any]) -> None:
+        """An OTP step never finished: Finan cancels the payout (no money moved)."""
+        waited = time.monotonic() - payout["created"]
+        if payout["status"] == "waiting_confirm" and waited > self.config.otp_expiry_seconds:
+            payout["status"], payout["otp_status"] = "cancelled", "failed"
 
     async def _verify_otp(self, request: Request) -> Response:
         try:
@@ -219,6 +253,7 @@ class FinanSandbox:
             payout = self.payouts.get(request.path_params["id"])
             if payout is None:
                 raise FinanError(404, 404001, "payout not found")
+            self._expire(payout)
             if payout["status"] != "waiting_confirm" or payout["remaining_try"] <= 0:
                 raise FinanError(400, 400021, "payout is not waiting for an OTP")
             if doc.get("pass_code") != self.config.pass_code:
@@ -230,13 +265,27 @@ class FinanSandbox:
         self._webhook_cashout(payout)
         if self.config.auto_settle:
             self._schedule(payout)
+        if payout["outcome"] is PayoutOutcome.TIMEOUT:
+            # Confirmed, but the answer is lost: an unknown outcome for the caller.
+            return _envelope(504, 504001, "Gateway Timeout")
         return _envelope(201, 102001, "Thực thi API thành công", self._public(payout))
 
     def _schedule(self, payout: dict[str, Any]) -> None:
         async def settle_later() -> None:
             await asyncio.sleep(self.config.settle_delay_seconds)
-            if not payout["held"] and payout["status"] == "processing":
-                self._finish(payout, "success")
+            outcome = payout["outcome"]
+            if outcome is PayoutOutcome.PENDING:
+                await asyncio.sleep(self.config.pending_seconds)
+            if payout["held"] or payout["status"] != "processing":
+                return
+            if outcome is PayoutOutcome.FAILED:
+                self._finish(payout, "failed")
+                return
+            self._finish(payout, "success")
+            if outcome is PayoutOutcome.REFUNDED:
+                await asyncio.sleep(self.config.settle_delay_seconds)
+                if payout["status"] == "success":
+                    self._finish(payout, "refunded")
 
         task = asyncio.ensure_future(settle_later())
         self._timers.add(task)
@@ -244,7 +293,7 @@ class FinanSandbox:
 
     def _finish(self, payout: dict[str, Any], status: str) -> None:
         payout["status"] = status
-        payout["otp_status"] = "success" if status == "success" else "failed"
+        payout["otp_status"] = {"success": "success", "refunded": "success"}.get(status, "failed")
         if status == "success":
             self.statement.record(
                 "debit",
@@ -299,7 +348,11 @@ class FinanSandbox:
             return JSONResponse({"error": "no unpaid payment with that id"}, 404)
         if self.read_lag and payment["id"] not in self.stale_payments:
             self.stale_payments[payment["id"]] = dict(payment)
-        amount = int(doc.get("amount", payment["amount"] - payment["paid_amount"]))
+        due = payment["amount"] - payment["paid_amount"]
+        magic = deposit_outcome(payment["amount"] * 100) if payment["currency"] == "IDR" else None
+        if "amount" not in doc and magic is DepositOutcome.PARTIAL and not payment["paid_amount"]:
+            due = payment["amount"] // 2  # the payer sends half first (docs/sandbox.md)
+        amount = int(doc.get("amount", due))
         payment["paid_amount"] += amount
         total = payment["paid_amount"]
         currency = str(payment["currency"])
@@ -313,21 +366,79 @@ class FinanSandbox:
             if total > payment["amount"]
             else "partial_paid"
         )
+        transaction_code = "TRX" + uuid.uuid4().hex[:12].upper()
+        if self.config.payment_webhooks in ("create_payment", "both"):
+            document = {
+                "data": {
+                    "payment_id": payment["id"],
+                    "amount": amount,
+                    "account_receiver_name": doc.get("payerName", "SANDBOX PAYER"),
+                    "transaction_code": transaction_code,
+                    "transaction_at": int(time.time()),
+                    "description": payment["description"],
+                    "reference_code": payment["reference_id"],
+                },
+                "type": "create_payment",
+                "client_id": self.config.client_id,
+            }
+            self._send(document, f"payment:{payment['id']}")
+        if self.config.payment_webhooks in ("cashin", "both"):
+            self._webhook_cashin(payment, amount, transaction_code)
+        return JSONResponse({"status": payment["status"], "paymentId": payment["id"]})
+
+    def _webhook_cashin(self, payment: dict[str, Any], amount: int, transaction_id: str) -> None:
+        """The Balance Webhook's `cashin` (finan.readme.io), times zone-less in WIB."""
+        now = wib_wall_clock()
         document = {
             "data": {
-                "payment_id": payment["id"],
-                "amount": amount,
-                "account_receiver_name": doc.get("payerName", "SANDBOX PAYER"),
-                "transaction_code": "TRX" + uuid.uuid4().hex[:12].upper(),
-                "transaction_at": int(time.time()),
-                "description": payment["description"],
-                "reference_code": payment["reference_id"],
+                "cash_in_type": "payment",
+                "status": "Completed",
+                "transaction_id": transaction_id,
+                "business_id": 30303,
+                "payment_method": "bank_transfer",
+                "total_amount": amount,
+                "net_amount": amount,
+                "account_id": self.config.account_id,
+                "total_fee": 0,
+                "currency_code": payment["currency"],
+                "reference_id": payment["reference_id"],
+                "request_id": payment["id"],
+                "created_at": now,
+                "reconciled_at": now,
+                "settled_at": now,
+                "note": payment["description"],
             },
-            "type": "create_payment",
+            "type": "cashin",
             "client_id": self.config.client_id,
         }
-        self._send(document, f"payment:{payment['id']}")
-        return JSONResponse({"status": payment["status"], "paymentId": payment["id"]})
+        self._send(document, f"cashin:{transaction_id}")
+
+    async def _control_settings(self, request: Request) -> Response:
+        doc = await read_json(request)
+        webhooks = doc.get("paymentWebhooks", self.config.payment_webhooks)
+        if webhooks not in ("create_payment", "cashin", "both"):
+            return JSONResponse(
+                {"error": "paymentWebhooks must be create_payment, cashin or both"}, 400
+            )
+        self.config.payment_webhooks = webhooks
+        for name, attribute in (
+            ("pendingSeconds", "pending_seconds"),
+            ("otpExpirySeconds", "otp_expiry_seconds"),
+            ("settleDelaySeconds", "settle_delay_seconds"),
+        ):
+            if name in doc:
+                setattr(self.config, attribute, float(doc[name]))
+        if "autoSettle" in doc:
+            self.config.auto_settle = bool(doc["autoSettle"])
+        return JSONResponse(
+            {
+                "paymentWebhooks": self.config.payment_webhooks,
+                "pendingSeconds": self.config.pending_seconds,
+                "otpExpirySeconds": self.config.otp_expiry_seconds,
+                "settleDelaySeconds": self.config.settle_delay_seconds,
+                "autoSettle": self.config.auto_settle,
+            }
+        )
 
     async def _control_read_lag(self, request: Request) -> Response:
         doc = await read_json(request)
@@ -350,17 +461,22 @@ class FinanSandbox:
             self._finish(payout, "success")
         elif action == "fail":
             self._finish(payout, "failed")
+        elif action == "refund":
+            self._finish(payout, "refunded")
         else:
-            return JSONResponse({"error": "action must be hold, settle or fail"}, 400)
+            return JSONResponse({"error": "action must be hold, settle, fail or refund"}, 400)
         return JSONResponse({"id": payout["id"], "status": payout["status"]})
 
     # -- webhooks ---------------------------------------------------------------------
 
     def _webhook_cashout(self, payout: dict[str, Any]) -> None:
-        status = {"processing": "Processing", "success": "Completed", "failed": "Failed"}.get(
-            payout["status"], payout["status"]
-        )
-        now = utcnow().strftime("%Y-%m-%dT%H:%M:%S")
+        status = {
+            "processing": "Processing",
+            "success": "Completed",
+            "failed": "Failed",
+            "refunded": "Refunded",
+        }.get(payout["status"], payout["status"])
+        now = wib_wall_clock()
         document = {
             "data": {
                 "account_id": self.config.account_id,

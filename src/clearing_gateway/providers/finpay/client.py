@@ -20,6 +20,7 @@ from clearing_gateway.providers.errors import (
 from clearing_gateway.providers.events import DisbursementStatus, DisbursementStatusChanged
 from clearing_gateway.providers.finpay import NAME
 from clearing_gateway.providers.finpay.signing import basic_authorization
+from clearing_gateway.providers.sandbox_magic import HOLDER_HINT_HEADER, encode_hint
 from clearing_gateway.providers.transport import send, snap_success
 
 PREFIX = "/pg/payment/card/disbursement"
@@ -76,10 +77,15 @@ class FinpayClient:
     def _url(self, path: str) -> str:
         return self.config.base_url.rstrip("/") + PREFIX + path
 
-    async def inquire_account(self, bank_code: str, account_no: str) -> AccountInquiry:
+    async def inquire_account(
+        self, bank_code: str, account_no: str, *, holder_hint: str | None = None
+    ) -> AccountInquiry:
         bank = normalise_bank_code(bank_code)
         path = f"/inquiry/{quote(bank, safe='')}/{quote(account_no, safe='')}"
-        response = await send(self.http, NAME, "GET", self._url(path), headers=self._headers())
+        headers = self._headers()
+        if holder_hint and self.config.sandbox_hints:
+            headers[HOLDER_HINT_HEADER] = encode_hint(holder_hint)
+        response = await send(self.http, NAME, "GET", self._url(path), headers=headers)
         body = snap_success(NAME, response)
         name = body.get("destAccName")
         if not isinstance(name, str) or not name:

@@ -1,5 +1,7 @@
 """A local Finpay disbursement service: Basic auth, account registry, transfers that
-settle after a delay, Check Status, and signed notifications (docs/providers/finpay.md)."""
+settle after a delay through Finpay's intermediate statuses, Check Status, signed
+notifications re-sent on Finpay's (assumed) schedule, and the magic account numbers of
+docs/sandbox.md (docs/providers/finpay.md)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,13 @@ from clearing_gateway.providers.sandbox_kit import (
     control_routes,
     read_json,
 )
+from clearing_gateway.providers.sandbox_magic import (
+    HOLDER_HINT_HEADER,
+    PayoutOutcome,
+    decode_hint,
+    holder_for,
+    payout_outcome,
+)
 from clearing_gateway.providers.statement_kit import StatementBook
 from clearing_gateway.providers.topremit.signing import snap_timestamp
 
@@ -42,6 +51,13 @@ class FinpaySandboxConfig:
     settle_delay_seconds: float = 0.5
     auto_settle: bool = True
     signature_field: str = "signature"
+    # 01 → 03 → final notifications, as Finpay reports a transfer; off: the final one.
+    intermediate_statuses: bool = True
+    retry_schedule: tuple[float, ...] = ()
+    # How long a magic "pending" transfer stays 03 (docs/sandbox.md).
+    pending_seconds: float = 30.0
+    # Refuse a transfer the funds placed with the sandbox cannot cover (`403 4030014`).
+    enforce_balance: bool = False
 
 
 @dataclass
@@ -55,6 +71,7 @@ class SandboxTransfer:
     account_name: str
     status: str = "01"
     held: bool = False
+    outcome: PayoutOutcome | None = None
     created_at: Any = field(default_factory=utcnow)
 
 
@@ -62,16 +79,33 @@ def _answer(status: int, code: str, message: str, **extra: Any) -> Response:
     return JSONResponse({"responseCode": code, "responseMessage": message, **extra}, status)
 
 
+def _accepted(status: int, reply: str) -> bool:
+    return 200 <= status < 300 and '"2000000"' in reply
+
+
+def _json_headers(request: Request) -> Response | None:
+    """Finpay documents `Content-Type` and `Accept: application/json` on every call."""
+    for name in ("content-type", "accept"):
+        value = request.headers.get(name, "")
+        if value.split(";")[0].strip().lower() != "application/json":
+            return _answer(400, "4000000", f"Bad Request [{name.title()}]")
+    return None
+
+
 class FinpaySandbox:
     def __init__(self, config: FinpaySandboxConfig) -> None:
         self.config = config
         self.accounts: dict[tuple[str, str], str] = {}
-        self.inquiries: dict[str, tuple[str, str]] = {}  # refCode → (bank, account), single use
+        # refCode → (bank, account, holder), single use
+        self.inquiries: dict[str, tuple[str, str, str]] = {}
         self.transfers: dict[str, SandboxTransfer] = {}  # by order id
         self.statement = StatementBook()
         self.funds = 0  # whole rupiah placed with us (`/control/balance`)
         self.faults = FaultInjector()
-        self.callbacks = CallbackSender(resign=None)
+        # Finpay re-sends until it gets a 2xx with its own success code (assumed).
+        self.callbacks = CallbackSender(
+            resign=None, retry_schedule=config.retry_schedule, accepts=_accepted
+        )
         self._timers: set[asyncio.Task[None]] = set()
         self.app = FaultMiddleware(self._build(), self.faults)
 
@@ -97,6 +131,12 @@ class FinpaySandbox:
         ]
         return Starlette(routes=routes)
 
+    def _refusal(self, request: Request) -> Response | None:
+        """Basic auth, then the documented headers: what every API call must pass."""
+        if not self._authorised(request):
+            return _answer(401, "4010000", "Unauthorized")
+        return _json_headers(request)
+
     def _authorised(self, request: Request) -> bool:
         import hmac
 
@@ -106,16 +146,20 @@ class FinpaySandbox:
         )
 
     async def _inquiry(self, request: Request) -> Response:
-        if not self._authorised(request):
-            return _answer(401, "4010000", "Unauthorized")
+        if refused := self._refusal(request):
+            return refused
         bank, account = request.path_params["bank"], request.path_params["account"]
         if len(bank) > 6 or not bank.isdigit():
             return _answer(400, "4000001", "Invalid Field Format [destBankCode]")
-        name = self.accounts.get((bank, account))
+        # A registered account keeps its name; any other well-formed one exists, held by
+        # the name the gateway expects (docs/sandbox.md).
+        name = self.accounts.get((bank, account)) or holder_for(
+            account, decode_hint(request.headers.get(HOLDER_HINT_HEADER))
+        )
         if name is None:
             return _answer(404, "4040011", "Invalid Account")
         ref_code = str(uuid.uuid4())
-        self.inquiries[ref_code] = (bank, account)
+        self.inquiries[ref_code] = (bank, account, name)
         return _answer(
             200,
             "2000000",
@@ -127,8 +171,8 @@ class FinpaySandbox:
         )
 
     async def _transfer(self, request: Request) -> Response:
-        if not self._authorised(request):
-            return _answer(401, "4010000", "Unauthorized")
+        if refused := self._refusal(request):
+            return refused
         doc = await read_json(request)
         order = doc.get("order") if isinstance(doc.get("order"), dict) else None
         disb = doc.get("disbursement") if isinstance(doc.get("disbursement"), dict) else None
@@ -142,8 +186,13 @@ class FinpaySandbox:
             return _answer(400, "4000001", "Invalid Field Format [amount]")
         target = self.inquiries.pop(str(disb.get("refCode", "")), None)
         bank, account = str(disb.get("destBankCode", "")), str(disb.get("destAccNumber", ""))
-        if target is None or target != (bank, account):
+        if target is None or target[:2] != (bank, account):
             return _answer(400, "4000001", "Invalid Field Format [refCode]")
+        outcome = payout_outcome(account)
+        if outcome is PayoutOutcome.INSUFFICIENT_BALANCE or (
+            self.config.enforce_balance and self.balance() < amount + FEE_RUPIAH
+        ):
+            return _answer(403, "4030014", "Insufficient Funds")
         transfer = SandboxTransfer(
             order_id=order_id,
             reference_no=utcnow().strftime("%Y%m%d%H%M%S") + str(secrets.randbelow(10**6)).zfill(6),
@@ -151,11 +200,16 @@ class FinpaySandbox:
             amount=amount,
             bank_code=bank,
             account_no=account,
-            account_name=self.accounts[(bank, account)],
+            account_name=target[2],
+            outcome=outcome,
         )
         self.transfers[order_id] = transfer
         if self.config.auto_settle:
             self._schedule(transfer)
+        if outcome is PayoutOutcome.TIMEOUT:
+            # Carried out, but the answer is lost on the way: an unknown outcome for the
+            # caller, which Check Status resolves.
+            return _answer(504, "5040000", "Gateway Timeout")
         return _answer(
             200,
             "2000000",
@@ -170,9 +224,35 @@ class FinpaySandbox:
 
     def _schedule(self, transfer: SandboxTransfer) -> None:
         async def settle_later() -> None:
-            await asyncio.sleep(self.config.settle_delay_seconds)
-            if not transfer.held and transfer.status in ("01", "02", "03"):
-                self.finish(transfer, "00")
+            delay = self.config.settle_delay_seconds
+            if self.config.intermediate_statuses:
+                # Finpay reports each step: initiated, pending at the bank, then final.
+                await asyncio.sleep(delay / 3)
+                if transfer.held or transfer.status != "01":
+                    return
+                self.notify(transfer)
+                await asyncio.sleep(delay / 3)
+                if transfer.held or transfer.status != "01":
+                    return
+                transfer.status = "03"
+                self.notify(transfer)
+                await asyncio.sleep(delay / 3)
+            else:
+                await asyncio.sleep(delay)
+            if transfer.outcome is PayoutOutcome.PENDING:
+                transfer.status = "03"
+                await asyncio.sleep(self.config.pending_seconds)
+            if transfer.held or transfer.status not in ("01", "02", "03"):
+                return
+            if transfer.outcome is PayoutOutcome.FAILED:
+                self.finish(transfer, "06")
+                return
+            self.finish(transfer, "00")
+            if transfer.outcome is PayoutOutcome.REFUNDED:
+                # The beneficiary bank returns the money after the success.
+                await asyncio.sleep(delay)
+                if transfer.status == "00":
+                    self.finish(transfer, "04")
 
         task = asyncio.ensure_future(settle_later())
         self._timers.add(task)
@@ -225,8 +305,8 @@ class FinpaySandbox:
         )
 
     async def _check(self, request: Request) -> Response:
-        if not self._authorised(request):
-            return _answer(401, "4010000", "Unauthorized")
+        if refused := self._refusal(request):
+            return refused
         transfer = self.transfers.get(request.path_params["order"])
         if transfer is None:
             return _answer(404, "4040001", "Transaction Not Found", latestTransactionStatus="07")
@@ -238,7 +318,8 @@ class FinpaySandbox:
             referenceNo=transfer.reference_no,
             refCode=transfer.ref_code,
             latestTransactionStatus=transfer.status,
-            transactionStatusDesc=STATUS_TEXT[transfer.status],
+            # A status outside 00-07 (set by hand: SNAP's 08, 09...) is reported as is.
+            transactionStatusDesc=STATUS_TEXT.get(transfer.status, "Unknown"),
             amount={"currency": "IDR", "value": format_amount(transfer.amount * 100)},
             destAccName=transfer.account_name,
             destAccNumber=transfer.account_no,
@@ -260,8 +341,8 @@ class FinpaySandbox:
     async def _balance(self, request: Request) -> Response:
         # Finpay's balance page was not retrievable: an assumed SNAP-like shape
         # (docs/providers/finpay.md).
-        if not self._authorised(request):
-            return _answer(401, "4010000", "Unauthorized")
+        if refused := self._refusal(request):
+            return refused
         return _answer(
             200,
             "2000000",
@@ -313,13 +394,16 @@ class FinpaySandbox:
             self.finish(transfer, "00")
         elif action == "fail":
             self.finish(transfer, str(body.get("status", "06")))
+        elif action == "status":
+            # Any code, final or not, known or not (SNAP's 08 Expiry, 09 Rejected...).
+            self.finish(transfer, str(body.get("status", "03")))
         elif action == "refund":
             self.finish(transfer, "04")
         elif action == "notify":
             self.notify(transfer)
         else:
             return JSONResponse(
-                {"error": "action must be hold, settle, fail, refund or notify"}, 400
+                {"error": "action must be hold, settle, fail, refund, status or notify"}, 400
             )
         return JSONResponse(
             {"orderId": transfer.order_id, "latestTransactionStatus": transfer.status}
@@ -331,9 +415,18 @@ class FinpaySandbox:
             self.config.settle_delay_seconds = float(body["settleDelaySeconds"])
         if "autoSettle" in body:
             self.config.auto_settle = bool(body["autoSettle"])
+        if "intermediateStatuses" in body:
+            self.config.intermediate_statuses = bool(body["intermediateStatuses"])
+        if "pendingSeconds" in body:
+            self.config.pending_seconds = float(body["pendingSeconds"])
+        if "enforceBalance" in body:
+            self.config.enforce_balance = bool(body["enforceBalance"])
         return JSONResponse(
             {
                 "settleDelaySeconds": self.config.settle_delay_seconds,
                 "autoSettle": self.config.auto_settle,
+                "intermediateStatuses": self.config.intermediate_statuses,
+                "pendingSeconds": self.config.pending_seconds,
+                "enforceBalance": self.config.enforce_balance,
             }
         )

@@ -15,6 +15,7 @@ from clearing_gateway.kit.ids import new_id
 from clearing_gateway.kit.money import AmountError, format_amount, parse_amount
 from clearing_gateway.providers.banks import normalise_bank_code, short_code
 from clearing_gateway.providers.base import Qris, QrisRequest, VirtualAccount, VirtualAccountRequest
+from clearing_gateway.providers.callback_kit import timestamp
 from clearing_gateway.providers.config import TopremitConfig
 from clearing_gateway.providers.errors import ProviderOutcomeUnknown
 from clearing_gateway.providers.topremit import NAME
@@ -192,7 +193,9 @@ class TopremitClient:
             status=str(info.get("status", "PENDING")).upper(),
             amount=amount,
             currency=currency,
-            expires_at=dt.datetime.fromisoformat(expires) if isinstance(expires, str) else None,
+            # Zone-less → Jakarta time; unreadable → unknown, never a crash after the VA
+            # was created upstream.
+            expires_at=timestamp(expires) if isinstance(expires, str) else None,
             provider_payment_id=_str_or_none(info.get("paymentId")),
             raw=body,
         )
@@ -246,7 +249,7 @@ class TopremitClient:
             status=QRIS_STATUS.get(str(body.get("latestTransactionStatus")), "PENDING"),
             amount=amount or 0,
             currency=currency,
-            paid_at=dt.datetime.fromisoformat(paid) if isinstance(paid, str) and paid else None,
+            paid_at=timestamp(paid) if isinstance(paid, str) else None,
             raw=body,
         )
 

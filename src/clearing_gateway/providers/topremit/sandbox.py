@@ -29,6 +29,7 @@ from clearing_gateway.providers.sandbox_kit import (
     read_json,
     route_path,
 )
+from clearing_gateway.providers.sandbox_magic import DepositOutcome, deposit_outcome
 from clearing_gateway.providers.statement_kit import StatementBook
 from clearing_gateway.providers.topremit.signing import (
     bearer_token,
@@ -53,6 +54,11 @@ class TopremitSandboxConfig:
     window_seconds: int = 300
     token_lifetime_seconds: int = 900
     partner_id: str | None = None  # X-PARTNER-ID; defaults to the client id
+    retry_schedule: tuple[float, ...] = ()
+    # The VA callback body: the docs' field table or the page's example (both documented).
+    callback_shape: str = "table"
+    # How long the magic "late callback" payment waits (docs/sandbox.md).
+    late_callback_seconds: float = 30.0
 
     @property
     def partner(self) -> str:
@@ -136,7 +142,7 @@ class TopremitSandbox:
         self.qris: dict[str, SandboxQris] = {}  # by referenceNo
         self.statement = StatementBook()
         self.faults = FaultInjector()
-        self.callbacks = CallbackSender(resign=self._resign)
+        self.callbacks = CallbackSender(resign=self._resign, retry_schedule=config.retry_schedule)
         self.app = FaultMiddleware(self._build(), self.faults)
 
     async def aclose(self) -> None:
@@ -155,6 +161,7 @@ class TopremitSandbox:
             Route("/pg/snap/v1/qr/qr-mpm-query", self._query_qris, methods=["POST"]),
             Route("/control/va/{id}/pay", self._control_pay_va, methods=["POST"]),
             Route("/control/qris/{id}/pay", self._control_pay_qris, methods=["POST"]),
+            Route("/control/settings", self._control_settings, methods=["POST"]),
             *self.statement.routes(),
             *control_routes(self.faults, self.callbacks),
         ]
@@ -376,6 +383,19 @@ class TopremitSandbox:
                 raise SnapError(400, "4002501", "Invalid Field Format [amount]") from None
             if va.amount is not None and amount != va.amount:
                 raise SnapError(404, "4042513", "Invalid Amount")
+        outcome = deposit_outcome(amount) if va.currency == "IDR" else None
+        if outcome is DepositOutcome.FAILED:
+            # The payer's bank declined: Topremit reports it, no money arrived, the VA
+            # stays payable (docs/sandbox.md).
+            self._send_va_callback(
+                va,
+                status="FAILED",
+                amount=amount,
+                payer_name=payer_name,
+                # An attempt of its own: never the id a later, real payment will carry.
+                payment_id="VF" + secrets.token_hex(8).upper(),
+            )
+            return va
         if va.amount is None:
             # An open-amount VA stays open: every payment is a new payment with its own id.
             if va.paid_at is not None:
@@ -385,7 +405,10 @@ class TopremitSandbox:
         va.paid_amount, va.paid_at = amount, utcnow()
         va.payer_name = payer_name or va.name
         self.statement.record("credit", va.trx_id, va.payment_id, amount, va.currency, "PAID")
-        self._send_va_callback(va)
+        delay = self.config.late_callback_seconds if outcome is DepositOutcome.LATE_CALLBACK else 0
+        self._send_va_callback(va, delay=delay)
+        if outcome is DepositOutcome.DUPLICATE_CALLBACK:
+            self._send_va_callback(va)  # the same payment, notified twice
         return va
 
     async def _simulate_pay_va(self, request: Request) -> Response:
@@ -404,31 +427,80 @@ class TopremitSandbox:
             return error.response()
         return JSONResponse({"status": va.status, "paymentId": va.payment_id, "trxId": va.trx_id})
 
-    def _send_va_callback(self, va: SandboxVa) -> None:
-        assert va.paid_amount is not None
-        assert va.paid_at is not None
-        document = {
-            "partnerServiceId": va.partner_service_id,
-            "customerNo": va.customer_no,
-            "virtualAccountNo": va.virtual_account_no,
-            "virtualAccountName": va.name,
-            "trxId": va.trx_id,
-            "paidAmount": {
-                "value": format_amount(va.paid_amount, va.currency),
-                "currency": va.currency,
-            },
-            "trxDateTime": snap_timestamp(va.paid_at),
-            "referenceNo": va.payment_id,
-            "additionalInfo": {
-                "paymentId": va.payment_id,
-                "status": "PAID",
-                "paidAt": snap_timestamp(va.paid_at),
-                "createdAt": snap_timestamp(va.created_at),
-                "type": "VIRTUAL_ACCOUNT",
-                "payerName": va.payer_name,
+    def _send_va_callback(
+        self,
+        va: SandboxVa,
+        *,
+        status: str = "PAID",
+        amount: int | None = None,
+        payer_name: str | None = None,
+        delay: float = 0,
+        payment_id: str | None = None,
+    ) -> None:
+        paid = amount if amount is not None else va.paid_amount
+        payment_id = payment_id or va.payment_id
+        paid_at = va.paid_at if status == "PAID" and va.paid_at is not None else utcnow()
+        assert paid is not None
+        if self.config.callback_shape == "example":
+            document = self._example_shape(va, status, payment_id)
+        else:
+            document = {
+                "partnerServiceId": va.partner_service_id,
+                "customerNo": va.customer_no,
+                "virtualAccountNo": va.virtual_account_no,
+                "virtualAccountName": va.name,
+                "trxId": va.trx_id,
+                "paidAmount": {"value": format_amount(paid, va.currency), "currency": va.currency},
+                "trxDateTime": snap_timestamp(paid_at),
+                "referenceNo": payment_id,
+                "additionalInfo": {
+                    "paymentId": payment_id,
+                    "status": status,
+                    "paidAt": snap_timestamp(paid_at),
+                    "createdAt": snap_timestamp(va.created_at),
+                    "type": "VIRTUAL_ACCOUNT",
+                    "payerName": payer_name or va.payer_name or va.name,
+                },
+            }
+        callback = self._signed("va", json_bytes(document), f"va:{va.trx_id}:{status}")
+        if delay > 0:
+            self.callbacks.submit_later(callback, delay)
+        else:
+            self.callbacks.submit(callback)
+
+    def _example_shape(self, va: SandboxVa, status: str, payment_id: str) -> dict[str, Any]:
+        """The callback page's example: no amount (the gateway reads it from inquiry-va)."""
+        return {
+            "responseCode": "2002500",
+            "responseMessage": "Successful",
+            "virtualAccountData": {
+                "partnerServiceId": va.partner_service_id,
+                "customerNo": va.customer_no,
+                "virtualAccountNo": va.virtual_account_no,
+                "virtualAccountName": va.name,
+                "trxId": va.trx_id,
+                "additionalInfo": {"payerName": va.payer_name or va.name},
+                "paymentId": payment_id,
+                "channelCode": va.channel,
+                "status": status,
+                "created_at": snap_timestamp(va.created_at),
             },
         }
-        self.callbacks.submit(self._signed("va", json_bytes(document), f"va:{va.trx_id}"))
+
+    async def _control_settings(self, request: Request) -> Response:
+        doc = await read_json(request)
+        shape = doc.get("callbackShape", self.config.callback_shape)
+        if shape not in ("table", "example"):
+            return JSONResponse({"error": "callbackShape must be table or example"}, 400)
+        self.config.callback_shape = shape
+        if "lateCallbackSeconds" in doc:
+            self.config.late_callback_seconds = float(doc["lateCallbackSeconds"])
+        return JSONResponse(
+            {
+                "callbackShape": self.config.callback_shape,
+                "lateCallbackSeconds": self.config.late_callback_seconds,
+            }
+        )
 
     # -- QRIS -------------------------------------------------------------------------
 
