@@ -3,6 +3,8 @@ asks merchants to do for every notification."""
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -27,7 +29,7 @@ router = APIRouter(prefix="/v1/debits", tags=["Balances"])
     ),
 )
 async def get_debit(
-    caciTxId: str, request: Request, session: SessionDep, merchant: MerchantDep
+    caciTxId: uuid.UUID, request: Request, session: SessionDep, merchant: MerchantDep
 ) -> Response:
     debit = await service.get_debit(session, merchant.id, caciTxId)
     return EnvelopeResponse(debit_out(debit), request_id=getattr(request.state, "request_id", None))

@@ -17,7 +17,7 @@ from clearing_gateway.debits.repository import DebitRepository
 from clearing_gateway.debits.schemas import DebitType, account_name, debit_notify_payload
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.errors import not_found
-from clearing_gateway.kit.ids import new_id, parse_uuid
+from clearing_gateway.kit.ids import new_id
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey, AccountKind
 from clearing_gateway.webhooks import service as webhooks
@@ -85,10 +85,9 @@ async def record_transfer_debits(
 
 
 async def get_debit(
-    session: AsyncSession, merchant_id: uuid.UUID, caci_tx_id: str
+    session: AsyncSession, merchant_id: uuid.UUID, caci_tx_id: uuid.UUID
 ) -> MerchantDebit:
-    parsed = parse_uuid(caci_tx_id)
-    debit = await DebitRepository(session).get(merchant_id, parsed) if parsed else None
+    debit = await DebitRepository(session).get(merchant_id, caci_tx_id)
     if debit is None:
         raise not_found(f"debit {caci_tx_id}")
     return debit
