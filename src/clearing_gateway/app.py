@@ -15,6 +15,7 @@ from clearing_gateway.api.openapi import install_openapi
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.config import Settings, get_settings
 from clearing_gateway.db import create_engine, create_sessionmaker
+from clearing_gateway.debits.endpoints import router as debits_router
 from clearing_gateway.deposits.endpoints import router as deposits_router
 from clearing_gateway.handlers import load_callback_handlers
 from clearing_gateway.health.endpoints import router as health_router
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         mount_sandboxes(app, sandboxes)
         app.include_router(simulator_router)
     app.include_router(ledger_router)
+    app.include_router(debits_router)
     app.include_router(withdrawals_router)
 
     app.add_middleware(MerchantApiMiddleware, runtime=runtime)

@@ -19,6 +19,7 @@ from clearing_gateway.merchants.repository import MerchantRepository
 from clearing_gateway.merchants.service import MerchantError, MerchantService
 from clearing_gateway.providers.cli import sandbox_app
 from clearing_gateway.reconciliation.cli import app as reconcile_app
+from clearing_gateway.settlements.cli import app as settlements_app
 from clearing_gateway.webhooks.cli import app as webhooks_app
 from clearing_gateway.withdrawals.cli import app as withdrawals_app
 
@@ -34,6 +35,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(deposits_app, name="deposits")
 app.add_typer(withdrawals_app, name="withdrawals")
 app.add_typer(reconcile_app, name="reconcile")
+app.add_typer(settlements_app, name="settlements")
 
 
 @app.command()

@@ -153,6 +153,9 @@ OPERATIONS: dict[str, Operation] = {
         "getDeposit", DEPOSITS, response_example=samples.DEPOSIT_GET
     ),
     "GET /v1/balances": Operation("getBalances", BALANCES, response_example=samples.BALANCES),
+    "GET /v1/debits/{caciTxId}": Operation(
+        "getDebit", BALANCES, addition=True, response_example=samples.DEBIT_200
+    ),
     "POST /v1/webhooks": Operation(
         "createWebhook",
         WEBHOOKS,
@@ -223,6 +226,15 @@ OPERATIONS: dict[str, Operation] = {
         samples.SIMULATE_PAYMENT,
         samples.SIMULATE_PAYMENT_201,
     ),
+    "POST /v1/simulator/balances/top-up": Operation(
+        "simulateBalanceTopUp",
+        SIMULATOR,
+        (409,),
+        True,
+        False,
+        samples.SIMULATE_TOP_UP,
+        samples.SIMULATE_TOP_UP_201,
+    ),
     "GET /healthz": Operation("getLiveness", OPERATIONS_TAG, addition=True, signed=False),
     "GET /readyz": Operation("getReadiness", OPERATIONS_TAG, (503,), addition=True, signed=False),
 }
@@ -238,6 +250,10 @@ PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
     ("path", "transactionId"): {
         "description": "Transaction identifier (the caciTxId of webhooks)",
         "example": "019d6638-6b62-7130-b90c-e4d1583f9597",
+    },
+    ("path", "caciTxId"): {
+        "description": "The debit's id: `additionalInfo.caciTxId` of a debit_notify webhook",
+        "example": "019dd5b1-7c2a-7f31-8a40-2b9e5c1d0a77",
     },
     ("path", "webhookId"): {
         "description": "Webhook identifier",
@@ -876,8 +892,9 @@ _WEBHOOK_EVENTS: dict[str, tuple[str, str, Any, bool]] = {
         "DebitNotifyEvent",
         "A merchant vault was debited by something other than a withdrawal (settlement "
         "sweep, separately charged fee, operator adjustment, provider cash-out). "
-        "De-duplicate and confirm on `additionalInfo.caciTxId`. Provisional: the seed "
-        "lists the event type without a payload.",
+        "De-duplicate on `additionalInfo.caciTxId` and confirm with "
+        "`GET /v1/debits/{additionalInfo.caciTxId}`. The seed lists the event type "
+        "without a payload; this one follows its `transfer` body.",
         samples.DEBIT_NOTIFY_EVENT,
         True,
     ),
@@ -1012,7 +1029,7 @@ def webhook_schemas() -> dict[str, Any]:
     }
     debit_event = {
         "type": "object",
-        "description": "Provisional shape, in the style of `transfer`; more keys may be added.",
+        "description": "In the style of `transfer`; more keys may be added.",
         "required": ["amount", "additionalInfo"],
         "properties": {
             "originalReferenceNo": _string("The ledger transfer that debited the vault"),
@@ -1031,7 +1048,10 @@ def webhook_schemas() -> dict[str, Any]:
                 "required": ["caciTxId"],
                 "properties": {
                     "balanceAfter": _string("The vault's balance after the debit"),
-                    "caciTxId": _string("The debit's CACI id: de-duplicate on it"),
+                    "caciTxId": _string(
+                        "The debit's CACI id: de-duplicate on it and confirm with "
+                        "GET /v1/debits/{caciTxId}"
+                    ),
                 },
             },
         },

@@ -364,6 +364,50 @@ ROTATE_SECRET_200 = _ok(
     requestId=ROTATE_SECRET["requestId"],
 )
 
+_SWEEP_TRANSFER = "settlement:4f1e6c1a-2b7d-4c55-9d0e-6f5a3b2c1d00:scheduled:2026-12-01"
+DEBIT_200 = _ok(
+    200,
+    1780016400123,
+    {
+        "transactionId": "019dd5b1-7c2a-7f31-8a40-2b9e5c1d0a77",
+        "caciTxId": "019dd5b1-7c2a-7f31-8a40-2b9e5c1d0a77",
+        "debitType": "SETTLEMENT",
+        "status": "SUCCESS",
+        "amount": "150000.00",
+        "currency": "IDR",
+        "provider": "topremit",
+        "vaultType": "deposit",
+        "sourceAccountNo": "topremit:deposit",
+        "destinationAccountNo": "finpay:withdrawal",
+        "balanceAfter": "0.00",
+        "description": "Settlement T+1",
+        "originalReferenceNo": _SWEEP_TRANSFER,
+        "trxDateTime": "2026-11-30T17:00:00Z",
+        "createdAt": "2026-11-30T17:00:00Z",
+    },
+    requestId="019dd5b1-7c2a-7f31-8a40-2b9e5c1d0a78",
+)
+SIMULATE_TOP_UP = {
+    "requestId": "5b0f7f0e-3c55-4a8e-9d2b-1a6f0c7e2d11",
+    "provider": "finpay",
+    "vaultType": "withdrawal",
+    "amount": "1000000.00",
+}
+SIMULATE_TOP_UP_201 = _ok(
+    201,
+    1774723700223,
+    {
+        "transferId": "simulator-top-up:4f1e6c1a-2b7d-4c55-9d0e-6f5a3b2c1d00:"
+        "5b0f7f0e-3c55-4a8e-9d2b-1a6f0c7e2d11",
+        "merchantId": "4f1e6c1a-2b7d-4c55-9d0e-6f5a3b2c1d00",
+        "provider": "finpay",
+        "vaultType": "withdrawal",
+        "amount": "1000000.00",
+        "currency": "IDR",
+        "available": "1000000.00",
+        "pending": "0.00",
+    },
+)
 SIMULATE_INQUIRY = {"virtualAccountNo": "662312136281234", "bankCode": "503"}
 SIMULATE_INQUIRY_200 = _ok(200, 1774723700223, _VA)
 SIMULATE_PAYMENT = {
@@ -423,16 +467,16 @@ TRANSFER_EVENT = {
 }
 # In the style of the seed's `transfer` body; the seed lists `debit_notify` without one.
 DEBIT_NOTIFY_EVENT = {
-    "originalReferenceNo": "ledger-transfer-id",
+    "originalReferenceNo": _SWEEP_TRANSFER,
     "responseCode": "00",
     "responseMessage": "Success",
     "debitType": "SETTLEMENT",
-    "amount": {"value": "1000000.00", "currency": "IDR"},
+    "amount": {"value": "150000.00", "currency": "IDR"},
     "provider": "topremit",
     "vaultType": "deposit",
-    "sourceAccountNo": "source-account-number",
-    "destinationAccountNo": "destination-account-number",
-    "trxDateTime": "2025-01-01T17:00:00Z",
+    "sourceAccountNo": "topremit:deposit",
+    "destinationAccountNo": "finpay:withdrawal",
+    "trxDateTime": "2026-11-30T17:00:00Z",
     "description": "Settlement T+1",
-    "additionalInfo": {"balanceAfter": "0.00", "caciTxId": "tx-uuid"},
+    "additionalInfo": {"balanceAfter": "0.00", "caciTxId": "019dd5b1-7c2a-7f31-8a40-2b9e5c1d0a77"},
 }

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.config import get_settings
 from clearing_gateway.crosscheck.service import provider_balances, verify_all
+from clearing_gateway.debits import service as debits
+from clearing_gateway.debits.schemas import DebitType
 from clearing_gateway.kit.cli import fail, run_in_transaction
 from clearing_gateway.kit.money import DEFAULT_CURRENCY, AmountError, format_amount, parse_amount
 from clearing_gateway.ledger import fees, service
@@ -72,9 +74,21 @@ def _required_id(transfer_id: str | None) -> str:
     return transfer_id.strip()
 
 
-def _post(transfer_id: str, posting: Posting, kind: str, note: str | None) -> dict[str, Any]:
+def _post(
+    transfer_id: str,
+    posting: Posting,
+    kind: str,
+    note: str | None,
+    debit_type: DebitType | None = None,
+) -> dict[str, Any]:
     async def work(session: AsyncSession) -> dict[str, Any]:
         transfer = await service.post(session, transfer_id, [posting], kind=kind, note=note)
+        announced: list[str] = []
+        if debit_type is not None:
+            # A merchant vault lost money other than by a withdrawal: the merchant is told
+            # (debit_notify) in this same transaction; a re-run announces nothing again.
+            recorded = await debits.record_transfer_debits(session, transfer, debit_type, note)
+            announced = [str(d.id) for d in recorded]
         balances = [
             await service.account_balance(session, k) for k in (posting.debit, posting.credit)
         ]
@@ -86,6 +100,7 @@ def _post(transfer_id: str, posting: Posting, kind: str, note: str | None) -> di
             "amount": format_amount(transfer.amount, currency),
             "currency": currency,
             "note": transfer.note,
+            **({"debitNotify": announced} if debit_type is not None else {}),
             "balances": {
                 b.key.code: format_amount(b.available, currency)
                 for b in balances
@@ -135,7 +150,50 @@ def transfer(
     if debit == credit:
         fail("--from and --to must be different vaults")
     posting = Posting(debit, credit, _amount(amount, currency))
-    result = _post(_required_id(transfer_id), posting, "vault_transfer", note)
+    result = _post(_required_id(transfer_id), posting, "vault_transfer", note, DebitType.ADJUSTMENT)
+    typer.echo(json.dumps(result))
+
+
+# What a `ledger debit` is, and where the money goes.
+_DEBIT_TYPES = {
+    "fee": (DebitType.FEE, "fee"),
+    "adjustment": (DebitType.ADJUSTMENT, "adjustment"),
+    "cashout": (DebitType.CASHOUT, "cashout"),
+}
+
+
+@app.command("debit")
+def debit_command(
+    merchant: MerchantOpt,
+    provider: ProviderOpt,
+    vault: Annotated[str, typer.Option("--vault", help=f"One of {', '.join(VAULTS)}")],
+    amount: AmountOpt,
+    debit_type: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="fee (to fee revenue), adjustment or cashout (back to provider clearing)",
+        ),
+    ],
+    note: NoteOpt = None,
+    currency: CurrencyOpt = DEFAULT_CURRENCY,
+    transfer_id: IdOpt = None,
+) -> None:
+    """Take money from a merchant vault other than by a withdrawal (a fee charged on its
+    own, a correction, a provider cash-out made outside the API); the merchant gets a
+    debit_notify webhook. Refused if the vault is short."""
+    if debit_type not in _DEBIT_TYPES:
+        fail(f"--type must be one of {', '.join(_DEBIT_TYPES)}")
+    kind, transfer_kind = _DEBIT_TYPES[debit_type]
+    merchant_id = _merchant(merchant)
+    source = _vault(merchant_id, provider, vault, currency)
+    target = (
+        AccountKey.fee_revenue(provider, currency)
+        if kind is DebitType.FEE
+        else AccountKey.clearing(provider, currency)
+    )
+    posting = Posting(source, target, _amount(amount, currency))
+    result = _post(_required_id(transfer_id), posting, transfer_kind, note, kind)
     typer.echo(json.dumps(result))
 
 

@@ -181,6 +181,18 @@ class LedgerRepository:
             .execution_options(populate_existing=True)
         )
 
+    async def credits_posted_since(self, key: AccountKey, since: dt.datetime) -> int:
+        """What was posted to the account's credit side at or after `since` (from its
+        entries: the counters alone cannot say when money arrived)."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.credits_posted_delta), 0)).where(
+                LedgerEntry.account_id == key.id,
+                LedgerEntry.created_at >= since,
+                LedgerEntry.credits_posted_delta > 0,
+            )
+        )
+        return int(total or 0)
+
     # --- transfers ------------------------------------------------------------------
 
     async def insert_transfer(self, values: dict[str, Any]) -> bool:

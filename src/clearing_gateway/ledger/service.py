@@ -200,6 +200,11 @@ async def account_balance(session: AsyncSession, key: AccountKey) -> AccountBala
     return _account_balance(key, account)
 
 
+async def credited_since(session: AsyncSession, key: AccountKey, since: dt.datetime) -> int:
+    """Minor units posted to the account's credit side at or after `since`."""
+    return await LedgerRepository(session).credits_posted_since(key, since)
+
+
 async def all_balances(
     session: AsyncSession, merchant_id: uuid.UUID | None = None
 ) -> list[AccountBalance]:
@@ -416,6 +421,7 @@ __all__ = [
     "account_balance",
     "all_balances",
     "balances",
+    "credited_since",
     "get_transfer",
     "hold",
     "post",

@@ -13,8 +13,14 @@ from clearing_gateway.api.deps import RuntimeDep, SessionDep
 from clearing_gateway.deposits.schemas import deposit_out
 from clearing_gateway.instruments.schemas import virtual_account_out
 from clearing_gateway.kit.envelope import EnvelopeResponse
-from clearing_gateway.simulator import service
-from clearing_gateway.simulator.schemas import DepositInquiryRequest, DepositPaymentRequest
+from clearing_gateway.kit.schemas import documented
+from clearing_gateway.simulator import service, topup
+from clearing_gateway.simulator.schemas import (
+    BalanceTopUpOut,
+    BalanceTopUpRequest,
+    DepositInquiryRequest,
+    DepositPaymentRequest,
+)
 
 router = APIRouter(prefix="/v1/simulator", tags=["Payment Simulator"])
 
@@ -42,3 +48,21 @@ async def simulate_payment(
     return EnvelopeResponse(
         deposit_out(deposit), code=201, extra={"transactionId": str(deposit.id)}
     )
+
+
+@router.post(
+    "/balances/top-up",
+    status_code=201,
+    responses=documented(BalanceTopUpOut, 201),
+    summary="Simulate Balance Top-Up",
+    description=(
+        "Sandbox only: fund one of the merchant's vaults directly, e.g. the Finpay "
+        "withdrawal vault before a first payout. Signed: the signer's vault; unsigned: "
+        "the merchant named by `merchantId`. The same `requestId` tops up once."
+    ),
+)
+async def simulate_top_up(
+    body: BalanceTopUpRequest, request: Request, session: SessionDep
+) -> Response:
+    data = await topup.top_up(session, _merchant_id(request), body)
+    return EnvelopeResponse(data, code=201)

@@ -177,6 +177,10 @@ class Operations:
     def get_balances() -> Call[list[m.ProviderBalances]]:
         return Call("GET", "/v1/balances", _data(list[m.ProviderBalances]))
 
+    @staticmethod
+    def get_debit(caci_tx_id: str) -> Call[m.Debit]:
+        return Call("GET", f"/v1/debits/{segment(caci_tx_id)}", _data(m.Debit))
+
     # Webhooks
     @staticmethod
     def create_webhook(request: m.CreateWebhookRequest) -> Call[m.WebhookWithSecret]:
@@ -234,6 +238,10 @@ class Operations:
     @staticmethod
     def simulate_deposit_payment(request: m.DepositPaymentRequest) -> Call[m.SimulatedDeposit]:
         return Call("POST", "/v1/simulator/deposits/payment", _simulated, body=request.wire())
+
+    @staticmethod
+    def simulate_balance_top_up(request: m.BalanceTopUpRequest) -> Call[m.BalanceTopUp]:
+        return _mutation("POST", "/v1/simulator/balances/top-up", request, _data(m.BalanceTopUp))
 
 
 @dataclass

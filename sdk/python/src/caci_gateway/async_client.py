@@ -201,6 +201,10 @@ class AsyncCaciClient:
     async def get_balances(self) -> list[m.ProviderBalances]:
         return await self.execute(ops.get_balances())
 
+    async def get_debit(self, caci_tx_id: str) -> m.Debit:
+        """The debit a `debit_notify` announced (settlement sweep, fee, adjustment)."""
+        return await self.execute(ops.get_debit(caci_tx_id))
+
     # --- webhooks ------------------------------------------------------------------------
 
     async def create_webhook(self, request: m.CreateWebhookRequest) -> m.WebhookWithSecret:
@@ -229,7 +233,7 @@ class AsyncCaciClient:
         """Filters: transaction_id, webhook_id, status ('succeeded'/'failed'), limit."""
         return await self.execute(ops.list_webhook_deliveries(**filters))
 
-    async def confirm(self, event: WebhookEvent) -> m.Deposit | m.Withdrawal:
+    async def confirm(self, event: WebhookEvent) -> m.Deposit | m.Withdrawal | m.Debit:
         """What the document requires before acting on a webhook: fetch the transaction by
         its caciTxId through the read API and return that authoritative record."""
         kind = event.confirm_with
@@ -237,6 +241,8 @@ class AsyncCaciClient:
             return await self.get_deposit(event.caci_tx_id)
         if kind == "withdrawal":
             return await self.get_withdrawal(event.caci_tx_id)
+        if kind == "debit":
+            return await self.get_debit(event.caci_tx_id)
         raise ValueError(f"no read API confirms {event.event_type} events yet")
 
     # --- simulator (sandbox only) --------------------------------------------------------
@@ -248,3 +254,7 @@ class AsyncCaciClient:
         self, request: m.DepositPaymentRequest
     ) -> m.SimulatedDeposit:
         return await self.execute(ops.simulate_deposit_payment(request))
+
+    async def simulate_balance_top_up(self, request: m.BalanceTopUpRequest) -> m.BalanceTopUp:
+        """Fund one of the merchant's vaults directly (sandbox only)."""
+        return await self.execute(ops.simulate_balance_top_up(request))

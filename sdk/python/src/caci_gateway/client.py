@@ -189,6 +189,10 @@ class CaciClient:
     def get_balances(self) -> list[m.ProviderBalances]:
         return self.execute(ops.get_balances())
 
+    def get_debit(self, caci_tx_id: str) -> m.Debit:
+        """The debit a `debit_notify` announced (settlement sweep, fee, adjustment)."""
+        return self.execute(ops.get_debit(caci_tx_id))
+
     # --- webhooks ------------------------------------------------------------------------
 
     def create_webhook(self, request: m.CreateWebhookRequest) -> m.WebhookWithSecret:
@@ -217,7 +221,7 @@ class CaciClient:
         """Filters: transaction_id, webhook_id, status ('succeeded'/'failed'), limit."""
         return self.execute(ops.list_webhook_deliveries(**filters))
 
-    def confirm(self, event: WebhookEvent) -> m.Deposit | m.Withdrawal:
+    def confirm(self, event: WebhookEvent) -> m.Deposit | m.Withdrawal | m.Debit:
         """What the document requires before acting on a webhook: fetch the transaction by
         its caciTxId through the read API and return that authoritative record."""
         kind = event.confirm_with
@@ -225,6 +229,8 @@ class CaciClient:
             return self.get_deposit(event.caci_tx_id)
         if kind == "withdrawal":
             return self.get_withdrawal(event.caci_tx_id)
+        if kind == "debit":
+            return self.get_debit(event.caci_tx_id)
         raise ValueError(f"no read API confirms {event.event_type} events yet")
 
     # --- simulator (sandbox only) --------------------------------------------------------
@@ -234,3 +240,7 @@ class CaciClient:
 
     def simulate_deposit_payment(self, request: m.DepositPaymentRequest) -> m.SimulatedDeposit:
         return self.execute(ops.simulate_deposit_payment(request))
+
+    def simulate_balance_top_up(self, request: m.BalanceTopUpRequest) -> m.BalanceTopUp:
+        """Fund one of the merchant's vaults directly (sandbox only)."""
+        return self.execute(ops.simulate_balance_top_up(request))

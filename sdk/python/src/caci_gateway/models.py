@@ -122,6 +122,15 @@ class DepositPaymentRequest(DepositInquiryRequest):
     payment: SimulatedPaymentDetails
 
 
+class BalanceTopUpRequest(_Request):
+    """Simulate Balance Top-Up (sandbox only): fund one of the merchant's vaults."""
+
+    provider: str
+    vault_type: str
+    amount: str
+    currency: str | None = None
+
+
 class TransactionFilters(_Wire):
     """Query of List Deposits / List Withdrawals (range at most 90 days)."""
 
@@ -275,6 +284,39 @@ class ProviderBalances(_Wire):
     balances: list[VaultBalance]
 
 
+class Debit(_Wire):
+    """Get Debit: the vault debit a debit_notify announced (the authoritative record)."""
+
+    transaction_id: str
+    caci_tx_id: str
+    debit_type: str
+    status: str
+    amount: str
+    currency: str
+    provider: str
+    vault_type: str
+    source_account_no: str | None = None
+    destination_account_no: str | None = None
+    balance_after: str | None = None
+    description: str | None = None
+    original_reference_no: str | None = None
+    trx_date_time: str | None = None
+    created_at: str | None = None
+
+
+class BalanceTopUp(_Wire):
+    """Simulate Balance Top-Up: the ledger transfer and the vault's balance after it."""
+
+    transfer_id: str
+    merchant_id: str
+    provider: str
+    vault_type: str
+    amount: str
+    currency: str
+    available: str
+    pending: str
+
+
 class Webhook(_Wire):
     id: str
     # Same as `id`; sent by gateways from 1.0.3 on (older ones send `id` only).
@@ -404,7 +446,8 @@ class DebitNotifyInfo(_Wire):
 
 class DebitNotifyEvent(_Wire):
     """A vault debit that is not a withdrawal (settlement sweep, fee, adjustment, cash-out).
-    Provisional: the document lists the event type without a payload."""
+    The document lists the event type without a payload; the gateway's follows `transfer`.
+    Confirm with `get_debit(additional_info.caci_tx_id)`."""
 
     original_reference_no: str | None = None
     response_code: str | None = None

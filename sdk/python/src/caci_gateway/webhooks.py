@@ -31,6 +31,7 @@ _CONFIRM_PATHS = {
     "va_payment": "deposit",
     "qr_payment": "deposit",
     "transfer": "withdrawal",
+    "debit_notify": "debit",
 }
 
 
@@ -50,7 +51,8 @@ class WebhookEvent:
 
     @property
     def confirm_with(self) -> str | None:
-        """'deposit' or 'withdrawal': the read API that holds the authoritative record."""
+        """'deposit', 'withdrawal' or 'debit': the read API that holds the authoritative
+        record."""
         return _CONFIRM_PATHS.get(self.event_type)
 
 

@@ -1,0 +1,1 @@
+"""Settlement: sweeping settled deposit funds into the merchant's withdrawal vault."""
