@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.kit.logging import get_logger
+from clearing_gateway.kit.metrics import count_callback
 from clearing_gateway.providers.base import CallbackAdapter, CallbackReply, RawCallback
 from clearing_gateway.providers.errors import CallbackIgnored, CallbackRejected, ProviderError
 from clearing_gateway.providers.events import ProviderEvent
@@ -71,6 +72,20 @@ async def process_callback(
     registry: CallbackHandlers = handlers,
     intake: CallbackIntake | None = None,
 ) -> CallbackReply:
+    """Verify, record and apply one callback; its verdict is counted in
+    `gateway_provider_callbacks` (by the status its inbox row ends in)."""
+    status, reply = await _process(sessionmaker, adapter, callback, registry, intake)
+    count_callback(callback.provider, status)
+    return reply
+
+
+async def _process(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    adapter: CallbackAdapter,
+    callback: RawCallback,
+    registry: CallbackHandlers,
+    intake: CallbackIntake | None,
+) -> tuple[str, CallbackReply]:
     # Verification is pure and in memory, so it runs first; then one transaction checks
     # whether a genuine event's key is already claimed and inserts the row with its
     # verdict: a forged, ignored or duplicate callback costs a single INSERT, and a
@@ -119,7 +134,7 @@ async def process_callback(
             )
         ).id
     if verdict is not None:
-        return verdict
+        return status, verdict
     assert event is not None
     assert event_type is not None
 
@@ -139,7 +154,7 @@ async def process_callback(
             event_type=event_type,
             event_key=event.event_key,
         )
-        return adapter.rejected(error)
+        return CallbackStatus.REJECTED, adapter.rejected(error)
     except ProviderError as error:
         await mark(
             CallbackStatus.RECEIVED,
@@ -147,7 +162,7 @@ async def process_callback(
             event_type=event_type,
             event_key=event.event_key,
         )
-        return adapter.unavailable()
+        return CallbackStatus.RECEIVED, adapter.unavailable()
 
     try:
         async with unit_of_work(sessionmaker) as session:
@@ -161,6 +176,7 @@ async def process_callback(
             event_type=event_type,
             event_key=event.event_key,
         )
+        status = CallbackStatus.IGNORED
     except Exception as exc:
         log.exception("callback.handler_failed", provider=callback.provider, key=event.event_key)
         await mark(
@@ -169,8 +185,8 @@ async def process_callback(
             event_type=event_type,
             event_key=event.event_key,
         )
-        return adapter.unavailable()
-    return adapter.accepted()
+        return "failed", adapter.unavailable()
+    return status, adapter.accepted()
 
 
 async def _apply(

@@ -79,7 +79,14 @@ class FinpayClient:
     async def inquire_account(self, bank_code: str, account_no: str) -> AccountInquiry:
         bank = normalise_bank_code(bank_code)
         path = f"/inquiry/{quote(bank, safe='')}/{quote(account_no, safe='')}"
-        response = await send(self.http, NAME, "GET", self._url(path), headers=self._headers())
+        response = await send(
+            self.http,
+            NAME,
+            "GET",
+            self._url(path),
+            headers=self._headers(),
+            operation="GET inquiry",
+        )
         body = snap_success(NAME, response)
         name = body.get("destAccName")
         if not isinstance(name, str) or not name:
@@ -108,7 +115,13 @@ class FinpayClient:
         }
         body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         response = await send(
-            self.http, NAME, "POST", self._url("/transfer"), headers=self._headers(), content=body
+            self.http,
+            NAME,
+            "POST",
+            self._url("/transfer"),
+            headers=self._headers(),
+            content=body,
+            operation="POST transfer",
         )
         answer = snap_success(NAME, response)
         code = str(answer.get("latestTransactionStatus", "01"))
@@ -126,7 +139,9 @@ class FinpayClient:
 
     async def check_status(self, reference: str) -> TransferStatus:
         path = f"/check/{quote(reference, safe='')}"
-        response = await send(self.http, NAME, "GET", self._url(path), headers=self._headers())
+        response = await send(
+            self.http, NAME, "GET", self._url(path), headers=self._headers(), operation="GET check"
+        )
         body = response.body
         code = str(body.get("latestTransactionStatus", ""))
         # Only Finpay's explicit "07 Not found" proves absence. Any other 404 (a wrong path,
@@ -168,7 +183,12 @@ class FinpayClient:
     async def balance(self) -> int:
         """Our current balance at Finpay, in minor units (assumed `GET …/balance`)."""
         response = await send(
-            self.http, NAME, "GET", self._url("/balance"), headers=self._headers()
+            self.http,
+            NAME,
+            "GET",
+            self._url("/balance"),
+            headers=self._headers(),
+            operation="GET balance",
         )
         body = snap_success(NAME, response)
         value = body.get("balance")
