@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -14,8 +15,14 @@ import uvicorn
 from clearing_gateway.app import build_runtime
 from clearing_gateway.config import get_settings
 from clearing_gateway.health.worker_app import worker_app
+from clearing_gateway.jobs import repository
+from clearing_gateway.jobs.models import Job, JobStatus
 from clearing_gateway.jobs.worker import Worker, load_task_modules
+from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
+from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.logging import configure_logging
+
+jobs_app = typer.Typer(no_args_is_help=True, help="Outbox jobs: failed and stuck ones")
 
 
 class _QuietServer(uvicorn.Server):
@@ -75,3 +82,75 @@ def worker(
 
     typer.echo(f"outbox worker on {settings.database_url} (Ctrl-C to stop)", err=True)
     asyncio.run(_main())
+
+
+def job_out(job: Job) -> dict[str, Any]:
+    return {
+        "jobId": str(job.id),
+        "kind": job.kind,
+        "status": job.status,
+        "attempts": job.attempts,
+        "runAt": job.run_at.isoformat(),
+        "createdAt": job.created_at.isoformat(),
+        "lockedBy": job.locked_by,
+        "lastError": job.last_error,
+        "payload": job.payload,
+    }
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[
+        list[str] | None,
+        typer.Option(help="pending, running, failed, cancelled or done (repeatable)"),
+    ] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this job kind")] = None,
+    stuck: Annotated[
+        bool, typer.Option("--stuck", help="Only overdue ones (expired lease, or due and idle)")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
+) -> None:
+    """Jobs oldest first; without options the failed ones."""
+    statuses = status or ([] if stuck else [JobStatus.FAILED])
+    known = {"pending", "running", "failed", "cancelled", "done"}
+    if unknown := set(statuses) - known:
+        fail(f"unknown status {sorted(unknown)}; one of {sorted(known)}")
+
+    async def _list(session: Any) -> list[dict[str, Any]]:
+        found = await repository.listing(
+            session, now=utcnow(), statuses=statuses, kind=kind, stuck=stuck, limit=limit
+        )
+        return [job_out(job) for job in found]
+
+    rows = run_in_transaction(_list)
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    if not rows:
+        typer.echo("no jobs")
+    for row in rows:
+        error = f"  {row['lastError'][:120]}" if row["lastError"] else ""
+        typer.echo(
+            f"{row['jobId']}  {row['kind']}  {row['status']}  attempts={row['attempts']}  "
+            f"run_at={row['runAt']}{error}"
+        )
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: Annotated[str, typer.Argument(help="Job id")]) -> None:
+    """Run a failed, cancelled or stuck job again now, with a fresh attempt budget
+    (handlers are idempotent: a job that did act is recognised when it runs again)."""
+    parsed = parse_id(job_id, "job id")
+    if not run_in_transaction(lambda s: repository.requeue(s, parsed, now=utcnow())):
+        fail(f"job {parsed} not found, done, or running with a live lease")
+    typer.echo(f"job {parsed} is due now")
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: Annotated[str, typer.Argument(help="Job id")]) -> None:
+    """Cancel a pending, failed or stuck job so that it never runs (kept for the record)."""
+    parsed = parse_id(job_id, "job id")
+    if not run_in_transaction(lambda s: repository.cancel(s, parsed, now=utcnow())):
+        fail(f"job {parsed} not found, done, or running with a live lease")
+    typer.echo(f"job {parsed} is cancelled")

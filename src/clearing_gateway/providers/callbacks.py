@@ -189,6 +189,59 @@ async def _process(
     return status, adapter.accepted()
 
 
+async def reprocess(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    adapter: CallbackAdapter,
+    row: ProviderCallback,
+    callback: RawCallback,
+    registry: CallbackHandlers = handlers,
+) -> str:
+    """Run a stored callback through verification, confirmation and its handler again
+    (`clearing-gateway callbacks replay`), updating its own inbox row. The event claim
+    makes this safe: an event already applied comes out `duplicate`, never twice."""
+    error: str | None
+    try:
+        event = adapter.verify(callback)
+    except CallbackIgnored as ignored:
+        status, error = CallbackStatus.IGNORED, ignored.reason
+    except CallbackRejected as rejected:
+        status, error = CallbackStatus.REJECTED, rejected.reason
+    else:
+        status, error = await _confirm_and_apply(sessionmaker, adapter, row, event, registry)
+    if status in (CallbackStatus.IGNORED, CallbackStatus.REJECTED, CallbackStatus.RECEIVED):
+        async with unit_of_work(sessionmaker) as session:
+            await InboxRepository(session).mark(row.id, status, error=error)
+    count_callback(row.provider, status)
+    return status
+
+
+async def _confirm_and_apply(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    adapter: CallbackAdapter,
+    row: ProviderCallback,
+    event: ProviderEvent,
+    registry: CallbackHandlers,
+) -> tuple[str, str | None]:
+    try:
+        event = await adapter.confirm(event)
+    except CallbackRejected as error:
+        return CallbackStatus.REJECTED, error.reason
+    except ProviderError as error:
+        return CallbackStatus.RECEIVED, f"confirmation failed: {error}"
+    event_type = type(event).__name__
+    try:
+        async with unit_of_work(sessionmaker) as session:
+            repository = InboxRepository(session)
+            status = await _apply(session, repository, registry, row.id, event)
+            await repository.mark(row.id, status, event_type=event_type, event_key=event.event_key)
+    except CallbackIgnored as ignored:
+        return CallbackStatus.IGNORED, ignored.reason
+    except Exception as exc:
+        log.exception("callback.replay_failed", provider=row.provider, key=event.event_key)
+        return CallbackStatus.RECEIVED, f"handler failed: {type(exc).__name__}: {exc}"
+    return status, None
+
+
 async def _apply(
     session: AsyncSession,
     repository: InboxRepository,
