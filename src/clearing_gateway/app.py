@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from fastapi import FastAPI
 
@@ -32,6 +34,8 @@ from clearing_gateway.users.endpoints import router as users_router
 from clearing_gateway.webhooks.endpoints import router as webhooks_router
 from clearing_gateway.withdrawals.endpoints import router as withdrawals_router
 
+T = TypeVar("T")
+
 API_TITLE = "CACI Clearing Gateway API"
 API_DESCRIPTION = (
     "Merchant-facing APIs exposed by CACI Clearing Gateway for PAKD needs: users with KYC, "
@@ -49,6 +53,22 @@ def build_runtime(settings: Settings) -> Runtime:
         sessionmaker=create_sessionmaker(engine),
         providers=build_providers(settings),
     )
+
+
+def run_with_runtime(
+    work: Callable[[Runtime], Awaitable[T]], settings: Settings | None = None
+) -> T:
+    """Run `work` with a whole runtime (provider connectors included), for operator
+    commands that talk to providers; everything is closed afterwards."""
+
+    async def _main() -> T:
+        runtime = build_runtime(settings or get_settings())
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.aclose()
+
+    return asyncio.run(_main())
 
 
 def start_worker(runtime: Runtime) -> Worker:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import os
@@ -10,14 +11,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearing_gateway import __version__
 from clearing_gateway.config import get_settings
 from clearing_gateway.deposits.cli import app as deposits_app
-from clearing_gateway.jobs.cli import worker
+from clearing_gateway.jobs.cli import jobs_app, worker
 from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
 from clearing_gateway.ledger.cli import app as ledger_app
 from clearing_gateway.merchants.repository import MerchantRepository
 from clearing_gateway.merchants.service import MerchantError, MerchantService
-from clearing_gateway.providers.cli import sandbox_app
+from clearing_gateway.providers.cli import callbacks_app, sandbox_app
 from clearing_gateway.reconciliation.cli import app as reconcile_app
 from clearing_gateway.settlements.cli import app as settlements_app
 from clearing_gateway.webhooks.cli import app as webhooks_app
@@ -36,6 +38,45 @@ app.add_typer(deposits_app, name="deposits")
 app.add_typer(withdrawals_app, name="withdrawals")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(settlements_app, name="settlements")
+app.add_typer(callbacks_app, name="callbacks")
+app.add_typer(jobs_app, name="jobs")
+
+# Commands that work without a migrated database (or without one at all).
+_NO_SCHEMA_NEEDED = {"migrate", "sandbox"}
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"clearing-gateway {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version"),
+    ] = False,
+) -> None:
+    """CACI Clearing Gateway"""
+    if ctx.invoked_subcommand in _NO_SCHEMA_NEEDED or ctx.resilient_parsing:
+        return
+    require_migrated_database()
+
+
+def require_migrated_database() -> None:
+    """One line and exit 1, instead of a traceback from the first query, when the
+    database is unreachable or its schema is not the one this code expects."""
+    from clearing_gateway.migrations.runner import schema_problem
+
+    settings = get_settings()
+    try:
+        problem = asyncio.run(schema_problem(settings.database_url))
+    except Exception as exc:
+        fail(f"cannot reach the database ({type(exc).__name__}: {str(exc)[:200]})")
+    if problem is not None:
+        fail(f"{problem}; run `clearing-gateway migrate`")
 
 
 @app.command()

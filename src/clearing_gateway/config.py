@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     worker_poll_interval_seconds: float = Field(default=0.5, gt=0)
     job_lease_seconds: float = Field(default=120.0, gt=0)
     job_retention_days: float = Field(default=7.0, gt=0)
+    # A standalone `worker` serves /metrics, /healthz and /readyz here (unset: none).
+    worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
 
     # Merchant webhooks (webhooks/).
     webhook_retry_schedule_seconds: Annotated[list[float], NoDecode] = Field(

@@ -1,5 +1,6 @@
 """Every job handler, imported in one place so a worker knows every kind."""
 
+from clearing_gateway.crosscheck import tasks as crosscheck_tasks
 from clearing_gateway.idempotency import tasks as idempotency_tasks
 from clearing_gateway.jobs import tasks as jobs_tasks
 from clearing_gateway.providers import tasks as providers_tasks
@@ -9,6 +10,7 @@ from clearing_gateway.webhooks import tasks as webhooks_tasks
 from clearing_gateway.withdrawals import tasks as withdrawals_tasks
 
 __all__ = [
+    "crosscheck_tasks",
     "idempotency_tasks",
     "jobs_tasks",
     "providers_tasks",

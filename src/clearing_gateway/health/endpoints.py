@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from starlette.responses import Response
 
 from clearing_gateway.api.deps import RuntimeDep
+from clearing_gateway.health.exposition import render
 from clearing_gateway.kit.envelope import EnvelopeResponse
 from clearing_gateway.kit.errors import ErrorCode
 
@@ -34,4 +35,4 @@ async def readyz(runtime: RuntimeDep) -> Response:
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 async def metrics(runtime: RuntimeDep) -> Response:
-    return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(await render(runtime), media_type=CONTENT_TYPE_LATEST)

@@ -17,6 +17,7 @@ class JobStatus:
     RUNNING = "running"  # claimed; the lease ends at run_at
     DONE = "done"
     FAILED = "failed"  # retries exhausted: kept for operators, never run again
+    CANCELLED = "cancelled"  # an operator decided it must not run (jobs cancel)
 
 
 class Job(Base):

@@ -154,3 +154,70 @@ async def by_kind(session: AsyncSession, kind: str) -> list[Job]:
 
 def _rowcount(result: Any) -> int:
     return int(result.rowcount) if isinstance(result, CursorResult) else 0
+
+
+async def listing(
+    session: AsyncSession,
+    *,
+    now: dt.datetime,
+    statuses: Collection[str] = (),
+    kind: str | None = None,
+    stuck: bool = False,
+    limit: int = 50,
+) -> list[Job]:
+    """Jobs for operators, oldest first. `stuck`: running with an expired lease (their
+    worker died or hangs) or pending and overdue."""
+    query = select(Job).order_by(Job.run_at).limit(limit)
+    if statuses:
+        query = query.where(Job.status.in_(list(statuses)))
+    if kind:
+        query = query.where(Job.kind == kind)
+    if stuck:
+        query = query.where(Job.status.in_(_LIVE), Job.run_at < now)
+    return list(await session.scalars(query))
+
+
+async def requeue(session: AsyncSession, job_id: uuid.UUID, *, now: dt.datetime) -> bool:
+    """Make a failed, cancelled or stuck job due now with a fresh attempt budget. A
+    running job's lease token is cleared, so its old worker can no longer record over it."""
+    result = await session.execute(
+        update(Job)
+        .where(
+            Job.id == job_id,
+            or_(
+                Job.status.in_((JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.PENDING)),
+                (Job.status == JobStatus.RUNNING) & (Job.run_at < now),
+            ),
+        )
+        .values(
+            status=JobStatus.PENDING,
+            run_at=now,
+            attempts=0,
+            locked_by=None,
+            lease_token=None,
+            finished_at=None,
+        )
+    )
+    return _rowcount(result) == 1
+
+
+async def cancel(session: AsyncSession, job_id: uuid.UUID, *, now: dt.datetime) -> bool:
+    """Cancel a pending, failed or stuck job; a running one with a live lease is left to
+    finish (its handler may be talking to a provider)."""
+    result = await session.execute(
+        update(Job)
+        .where(
+            Job.id == job_id,
+            or_(
+                Job.status.in_((JobStatus.PENDING, JobStatus.FAILED)),
+                (Job.status == JobStatus.RUNNING) & (Job.run_at < now),
+            ),
+        )
+        .values(
+            status=JobStatus.CANCELLED,
+            locked_by=None,
+            lease_token=None,
+            finished_at=now,
+        )
+    )
+    return _rowcount(result) == 1

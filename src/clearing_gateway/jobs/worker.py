@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import os
 import socket
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from clearing_gateway.jobs.models import Job, JobStatus
 from clearing_gateway.jobs.registry import GiveUp, JobRegistry, Retry, registry
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.logging import get_logger
+from clearing_gateway.kit.metrics import JOB_RUNS
 
 log = get_logger("gateway.jobs")
 Clock = Callable[[], dt.datetime]
@@ -68,6 +70,15 @@ class Worker:
         self._task: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------
+
+    @property
+    def draining(self) -> bool:
+        """True once `stop` was asked for: no new claims, jobs in flight finishing."""
+        return self._stopping
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
 
     def start(self) -> None:
         """Run the loop in the background of the current event loop."""
@@ -204,6 +215,7 @@ class Worker:
 
     async def _run(self, job: Job, token: uuid.UUID) -> None:
         status, run_at, error = JobStatus.DONE, None, None
+        started = time.perf_counter()
         try:
             spec = self.jobs.get(job.kind)
             try:
@@ -229,6 +241,8 @@ class Worker:
                     attempt=job.attempts,
                     error=error,
                 )
+            outcome = "retry" if status == JobStatus.PENDING else status
+            JOB_RUNS.labels(job.kind, outcome).observe(time.perf_counter() - started)
             await self._record(job, token, status, run_at, error)
         finally:
             self._in_flight.pop(job.id, None)

@@ -18,6 +18,7 @@ from clearing_gateway.crosscheck.service import provider_balances, verify_all
 from clearing_gateway.debits import service as debits
 from clearing_gateway.debits.schemas import DebitType
 from clearing_gateway.kit.cli import fail, run_in_transaction
+from clearing_gateway.kit.metrics import record_ledger_verification
 from clearing_gateway.kit.money import DEFAULT_CURRENCY, AmountError, format_amount, parse_amount
 from clearing_gateway.ledger import fees, service
 from clearing_gateway.ledger.accounts import PROVIDERS, VAULTS, AccountKey, Posting
@@ -250,6 +251,7 @@ def verify_command(
         return findings
 
     findings = run_in_transaction(work)
+    record_ledger_verification(len(findings))
     for finding in findings:
         typer.echo(str(finding))
     if findings:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.kit.logging import get_logger
+from clearing_gateway.kit.metrics import count_callback
 from clearing_gateway.providers.base import CallbackAdapter, CallbackReply, RawCallback
 from clearing_gateway.providers.errors import CallbackIgnored, CallbackRejected, ProviderError
 from clearing_gateway.providers.events import ProviderEvent
@@ -71,6 +72,20 @@ async def process_callback(
     registry: CallbackHandlers = handlers,
     intake: CallbackIntake | None = None,
 ) -> CallbackReply:
+    """Verify, record and apply one callback; its verdict is counted in
+    `gateway_provider_callbacks` (by the status its inbox row ends in)."""
+    status, reply = await _process(sessionmaker, adapter, callback, registry, intake)
+    count_callback(callback.provider, status)
+    return reply
+
+
+async def _process(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    adapter: CallbackAdapter,
+    callback: RawCallback,
+    registry: CallbackHandlers,
+    intake: CallbackIntake | None,
+) -> tuple[str, CallbackReply]:
     # Verification is pure and in memory, so it runs first; then one transaction checks
     # whether a genuine event's key is already claimed and inserts the row with its
     # verdict: a forged, ignored or duplicate callback costs a single INSERT, and a
@@ -119,7 +134,7 @@ async def process_callback(
             )
         ).id
     if verdict is not None:
-        return verdict
+        return status, verdict
     assert event is not None
     assert event_type is not None
 
@@ -139,7 +154,7 @@ async def process_callback(
             event_type=event_type,
             event_key=event.event_key,
         )
-        return adapter.rejected(error)
+        return CallbackStatus.REJECTED, adapter.rejected(error)
     except ProviderError as error:
         await mark(
             CallbackStatus.RECEIVED,
@@ -147,7 +162,7 @@ async def process_callback(
             event_type=event_type,
             event_key=event.event_key,
         )
-        return adapter.unavailable()
+        return CallbackStatus.RECEIVED, adapter.unavailable()
 
     try:
         async with unit_of_work(sessionmaker) as session:
@@ -161,6 +176,7 @@ async def process_callback(
             event_type=event_type,
             event_key=event.event_key,
         )
+        status = CallbackStatus.IGNORED
     except Exception as exc:
         log.exception("callback.handler_failed", provider=callback.provider, key=event.event_key)
         await mark(
@@ -169,8 +185,61 @@ async def process_callback(
             event_type=event_type,
             event_key=event.event_key,
         )
-        return adapter.unavailable()
-    return adapter.accepted()
+        return "failed", adapter.unavailable()
+    return status, adapter.accepted()
+
+
+async def reprocess(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    adapter: CallbackAdapter,
+    row: ProviderCallback,
+    callback: RawCallback,
+    registry: CallbackHandlers = handlers,
+) -> str:
+    """Run a stored callback through verification, confirmation and its handler again
+    (`clearing-gateway callbacks replay`), updating its own inbox row. The event claim
+    makes this safe: an event already applied comes out `duplicate`, never twice."""
+    error: str | None
+    try:
+        event = adapter.verify(callback)
+    except CallbackIgnored as ignored:
+        status, error = CallbackStatus.IGNORED, ignored.reason
+    except CallbackRejected as rejected:
+        status, error = CallbackStatus.REJECTED, rejected.reason
+    else:
+        status, error = await _confirm_and_apply(sessionmaker, adapter, row, event, registry)
+    if status in (CallbackStatus.IGNORED, CallbackStatus.REJECTED, CallbackStatus.RECEIVED):
+        async with unit_of_work(sessionmaker) as session:
+            await InboxRepository(session).mark(row.id, status, error=error)
+    count_callback(row.provider, status)
+    return status
+
+
+async def _confirm_and_apply(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    adapter: CallbackAdapter,
+    row: ProviderCallback,
+    event: ProviderEvent,
+    registry: CallbackHandlers,
+) -> tuple[str, str | None]:
+    try:
+        event = await adapter.confirm(event)
+    except CallbackRejected as error:
+        return CallbackStatus.REJECTED, error.reason
+    except ProviderError as error:
+        return CallbackStatus.RECEIVED, f"confirmation failed: {error}"
+    event_type = type(event).__name__
+    try:
+        async with unit_of_work(sessionmaker) as session:
+            repository = InboxRepository(session)
+            status = await _apply(session, repository, registry, row.id, event)
+            await repository.mark(row.id, status, event_type=event_type, event_key=event.event_key)
+    except CallbackIgnored as ignored:
+        return CallbackStatus.IGNORED, ignored.reason
+    except Exception as exc:
+        log.exception("callback.replay_failed", provider=row.provider, key=event.event_key)
+        return CallbackStatus.RECEIVED, f"handler failed: {type(exc).__name__}: {exc}"
+    return status, None
 
 
 async def _apply(

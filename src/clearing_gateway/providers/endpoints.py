@@ -8,6 +8,7 @@ from starlette.responses import Response
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.kit.envelope import error_response
 from clearing_gateway.kit.errors import ErrorCode
+from clearing_gateway.kit.metrics import count_callback
 from clearing_gateway.merchants.auth import client_address
 from clearing_gateway.providers.base import RawCallback
 from clearing_gateway.providers.callbacks import process_callback
@@ -59,6 +60,7 @@ async def _receive(request: Request, provider: str, channel: str) -> Response:
         # Refused unread: nothing is held, stored or looked up for a source that has
         # spent its budget of rejected callbacks this minute.
         reply = throttled(adapter)
+        count_callback(provider, "throttled")
         return Response(
             reply.body, reply.status_code, media_type=reply.media_type, headers=_RETRY_AFTER
         )

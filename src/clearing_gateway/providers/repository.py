@@ -112,9 +112,18 @@ class InboxRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def list(
-        self, provider: str | None = None, status: str | None = None, limit: int = 100
+        self,
+        provider: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        since: dt.datetime | None = None,
+        event_key: str | None = None,
     ) -> list[ProviderCallback]:
         query = select(ProviderCallback).order_by(ProviderCallback.received_at.desc()).limit(limit)
+        if since is not None:
+            query = query.where(ProviderCallback.received_at >= since)
+        if event_key:
+            query = query.where(ProviderCallback.event_key == event_key)
         if provider:
             query = query.where(ProviderCallback.provider == provider)
         if status:

@@ -8,12 +8,15 @@ answer (read timeout, dropped connection, 5xx, unreadable body) is `ProviderOutc
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from clearing_gateway.kit.logging import get_logger
+from clearing_gateway.kit.metrics import provider_call
 from clearing_gateway.providers.errors import (
     ProviderOutcomeUnknown,
     ProviderRejected,
@@ -41,8 +44,31 @@ async def send(
     *,
     headers: dict[str, str],
     content: bytes | None = None,
+    operation: str | None = None,
 ) -> ProviderResponse:
-    """Send one request; 2xx to 4xx answers with a JSON object come back, the rest raise."""
+    """Send one request; 2xx to 4xx answers with a JSON object come back, the rest raise.
+
+    Each call is timed in `gateway_provider_call_duration_seconds` under `operation`
+    (default: the URL path without ids), with the outcome the caller may conclude."""
+    with provider_call(provider, operation or operation_name(method, url)) as result:
+        try:
+            answer = await _send(client, provider, method, url, headers=headers, content=content)
+        except ProviderUnavailable:
+            result["outcome"] = "unavailable"
+            raise
+        result["outcome"] = "ok" if answer.status_code < 400 else "rejected"
+        return answer
+
+
+async def _send(
+    client: httpx.AsyncClient,
+    provider: str,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    content: bytes | None,
+) -> ProviderResponse:
     try:
         response = await client.request(method, url, headers=headers, content=content)
     except _NOT_SENT as exc:
@@ -64,6 +90,17 @@ async def send(
             provider, f"unreadable answer (HTTP {response.status_code}) from {url}"
         )
     return ProviderResponse(response.status_code, body, response.text)
+
+
+# Path segments that are ids or versions, dropped from metric labels (bounded cardinality).
+_VARIABLE_SEGMENT = re.compile(r".*\d.*")
+
+
+def operation_name(method: str, url: str) -> str:
+    """`POST transfer-va/create-va` from `https://host/v1.0/transfer-va/create-va`: the
+    method and the last two path segments that carry no digit (ids, versions)."""
+    segments = [s for s in urlsplit(url).path.split("/") if s and not _VARIABLE_SEGMENT.match(s)]
+    return f"{method.upper()} {'/'.join(segments[-2:]) or '/'}"
 
 
 def new_http_client(connect_timeout: float, read_timeout: float) -> httpx.AsyncClient:

@@ -10,6 +10,7 @@ from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.logging import get_logger
+from clearing_gateway.kit.metrics import WEBHOOK_DELIVERIES, WEBHOOK_LAG
 from clearing_gateway.webhooks import delivery, service
 from clearing_gateway.webhooks.models import WebhookDelivery
 from clearing_gateway.webhooks.repository import WebhookRepository
@@ -48,6 +49,7 @@ async def deliver(runtime: Runtime, job: jobs.Job) -> None:
         secrets = service.signing_secrets(webhook, settings, now)
         url, custom_headers = webhook.url, dict(webhook.headers or {})
         body, event_type, transaction_id = event.payload, event.event_type, event.transaction_id
+        recorded_at = event.created_at
 
     # The POST runs outside any transaction: a slow endpoint holds no database lock.
     headers = {
@@ -91,6 +93,9 @@ async def deliver(runtime: Runtime, job: jobs.Job) -> None:
             # 410 Gone: the merchant retired this endpoint (Standard Webhooks guidance).
             await repository.deactivate(webhook_id, "endpoint answered 410 Gone", finished)
 
+    WEBHOOK_DELIVERIES.labels(event_type, "succeeded" if result.succeeded else "failed").inc()
+    if result.succeeded:
+        WEBHOOK_LAG.labels(event_type).observe(max(0.0, (finished - recorded_at).total_seconds()))
     log.info(
         "webhook attempt",
         webhook_id=str(webhook_id),

@@ -15,9 +15,11 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
 from clearing_gateway.kit.money import format_amount
 from clearing_gateway.withdrawals import service
+from clearing_gateway.withdrawals.reconciliation import RecheckRefused, recheck
 from clearing_gateway.withdrawals.repository import WithdrawalRepository
 
 app = typer.Typer(no_args_is_help=True, help="Withdrawals: stuck payouts and operator verdicts")
@@ -87,3 +89,23 @@ def resubmit(
     except service.ResolveError as exc:
         fail(str(exc))
     typer.echo(f"withdrawal {parsed} will be sent again if the provider still does not know it")
+
+
+@app.command("recheck")
+def recheck_command(
+    withdrawal_id: Annotated[str, typer.Argument(help="Withdrawal transactionId")],
+) -> None:
+    """Ask the provider about one PROCESSING or SUCCESS withdrawal now (Check Status),
+    applying its answer as reconciliation would."""
+    from clearing_gateway.app import run_with_runtime
+
+    parsed = parse_id(withdrawal_id, "withdrawal id")
+
+    async def _recheck(runtime: Runtime) -> tuple[str, str]:
+        return await recheck(runtime, parsed)
+
+    try:
+        before, after = run_with_runtime(_recheck)
+    except RecheckRefused as refused:
+        fail(str(refused))
+    typer.echo(f"withdrawal {parsed}: {before} -> {after}")

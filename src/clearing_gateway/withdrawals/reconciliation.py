@@ -82,6 +82,41 @@ async def reconcile(runtime: Runtime, now: dt.datetime | None = None) -> Reconci
     return report
 
 
+class RecheckRefused(Exception):
+    """The withdrawal cannot be checked with its provider now (the reason says why)."""
+
+
+async def recheck(
+    runtime: Runtime, withdrawal_id: uuid.UUID, now: dt.datetime | None = None
+) -> tuple[str, str]:
+    """Ask the provider about one withdrawal now, out of its schedule
+    (`clearing-gateway withdrawals recheck`), through the same claim and outcome path as
+    a reconciliation pass. Returns its status before and after."""
+    now = now or utcnow()
+    async with unit_of_work(runtime.sessionmaker) as session:
+        withdrawal = await WithdrawalRepository(session).get_for_update(withdrawal_id)
+        if withdrawal is None:
+            raise RecheckRefused(f"no withdrawal {withdrawal_id}")
+        before = str(withdrawal.status)
+        if before not in (WithdrawalStatus.PROCESSING, WithdrawalStatus.SUCCESS):
+            raise RecheckRefused(
+                f"withdrawal {withdrawal_id} is {before}: only PROCESSING and SUCCESS ones "
+                "are checked with the provider"
+            )
+        withdrawal.next_poll_at = now  # due now; the claim below still guards overlaps
+        await session.flush()
+    report = ReconcileReport()
+    await _poll_one(runtime, withdrawal_id, now, report)
+    if not report.polled:
+        raise RecheckRefused(
+            f"withdrawal {withdrawal_id} is being submitted or checked right now; try again"
+        )
+    async with runtime.sessionmaker() as session:
+        after = await WithdrawalRepository(session).by_id(withdrawal_id)
+        assert after is not None
+        return before, str(after.status)
+
+
 def _is_due(runtime: Runtime, withdrawal: Withdrawal, now: dt.datetime) -> bool:
     """The selection's rule again, under the row lock: an overlapping pass that claimed
     the withdrawal first has moved `next_poll_at` past `now`."""

@@ -33,7 +33,7 @@ from clearing_gateway.providers.events import (
 )
 from clearing_gateway.providers.finan import NAME
 from clearing_gateway.providers.finan.signing import signature
-from clearing_gateway.providers.transport import send
+from clearing_gateway.providers.transport import operation_name, send
 
 PAYOUT_STATUS: dict[str, DisbursementStatus] = {
     "waiting_confirm": DisbursementStatus.PENDING,
@@ -114,6 +114,7 @@ class FinanClient:
             url,
             headers=headers,
             content=payload.encode("utf-8") if payload else None,
+            operation=operation_name(method, path),
         )
         body = response.body
         if 200 <= response.status_code < 300:

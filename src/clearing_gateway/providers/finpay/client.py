@@ -85,7 +85,9 @@ class FinpayClient:
         headers = self._headers()
         if holder_hint and self.config.sandbox_hints:
             headers[HOLDER_HINT_HEADER] = encode_hint(holder_hint)
-        response = await send(self.http, NAME, "GET", self._url(path), headers=headers)
+        response = await send(
+            self.http, NAME, "GET", self._url(path), headers=headers, operation="GET inquiry"
+        )
         body = snap_success(NAME, response)
         name = body.get("destAccName")
         if not isinstance(name, str) or not name:
@@ -114,7 +116,13 @@ class FinpayClient:
         }
         body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         response = await send(
-            self.http, NAME, "POST", self._url("/transfer"), headers=self._headers(), content=body
+            self.http,
+            NAME,
+            "POST",
+            self._url("/transfer"),
+            headers=self._headers(),
+            content=body,
+            operation="POST transfer",
         )
         answer = snap_success(NAME, response)
         code = str(answer.get("latestTransactionStatus", "01"))
@@ -132,7 +140,9 @@ class FinpayClient:
 
     async def check_status(self, reference: str) -> TransferStatus:
         path = f"/check/{quote(reference, safe='')}"
-        response = await send(self.http, NAME, "GET", self._url(path), headers=self._headers())
+        response = await send(
+            self.http, NAME, "GET", self._url(path), headers=self._headers(), operation="GET check"
+        )
         body = response.body
         code = str(body.get("latestTransactionStatus", ""))
         # Only Finpay's explicit "07 Not found" proves absence. Any other 404 (a wrong path,
@@ -174,7 +184,12 @@ class FinpayClient:
     async def balance(self) -> int:
         """Our current balance at Finpay, in minor units (assumed `GET …/balance`)."""
         response = await send(
-            self.http, NAME, "GET", self._url("/balance"), headers=self._headers()
+            self.http,
+            NAME,
+            "GET",
+            self._url("/balance"),
+            headers=self._headers(),
+            operation="GET balance",
         )
         body = snap_success(NAME, response)
         value = body.get("balance")

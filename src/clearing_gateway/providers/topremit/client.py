@@ -24,7 +24,12 @@ from clearing_gateway.providers.topremit.signing import (
     token_signature,
     transaction_signature,
 )
-from clearing_gateway.providers.transport import ProviderResponse, send, snap_success
+from clearing_gateway.providers.transport import (
+    ProviderResponse,
+    operation_name,
+    send,
+    snap_success,
+)
 
 TOKEN_PATH = "/pg/snap/v1/access-token/b2b"  # noqa: S105 (a path, not a secret)
 CREATE_VA_PATH = "/pg/snap/v1/transfer-va/create-va"
@@ -79,7 +84,13 @@ class TopremitClient:
                 ),
             }
             response = await send(
-                self.http, NAME, "POST", self._url(TOKEN_PATH), headers=headers, content=b""
+                self.http,
+                NAME,
+                "POST",
+                self._url(TOKEN_PATH),
+                headers=headers,
+                content=b"",
+                operation=operation_name("POST", TOKEN_PATH),
             )
             body = snap_success(NAME, response, ("200", "202"))
             token = body.get("accessToken")
@@ -126,7 +137,15 @@ class TopremitClient:
             "X-EXTERNAL-ID": external_id(),
             "CHANNEL-ID": self.config.channel_id,
         }
-        return await send(self.http, NAME, "POST", self._url(path), headers=headers, content=body)
+        return await send(
+            self.http,
+            NAME,
+            "POST",
+            self._url(path),
+            headers=headers,
+            content=body,
+            operation=operation_name("POST", path),
+        )
 
     # -- virtual accounts -------------------------------------------------------------
 
