@@ -10,8 +10,9 @@ import typer
 
 from clearing_gateway.app import build_runtime
 from clearing_gateway.config import get_settings
-from clearing_gateway.jobs.worker import Worker, load_task_modules
+from clearing_gateway.jobs.worker import Worker
 from clearing_gateway.kit.logging import configure_logging
+from clearing_gateway.tasks import load_task_modules
 
 
 def worker(
