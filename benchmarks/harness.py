@@ -136,7 +136,7 @@ class Gateway:
             self.stop(process)
 
 
-def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

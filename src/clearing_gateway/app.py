@@ -22,7 +22,7 @@ from clearing_gateway.deposits.endpoints import router as deposits_router
 from clearing_gateway.handlers import load_callback_handlers
 from clearing_gateway.health.endpoints import router as health_router
 from clearing_gateway.instruments.endpoints import router as instruments_router
-from clearing_gateway.jobs.worker import Worker, load_task_modules
+from clearing_gateway.jobs.worker import Worker
 from clearing_gateway.kit.logging import configure_logging
 from clearing_gateway.ledger.endpoints import router as ledger_router
 from clearing_gateway.merchants.crypto import load_key
@@ -30,6 +30,7 @@ from clearing_gateway.providers.endpoints import router as provider_callbacks_ro
 from clearing_gateway.providers.hub import build_providers
 from clearing_gateway.providers.sandboxes import build_sandboxes, mount_sandboxes
 from clearing_gateway.simulator.endpoints import router as simulator_router
+from clearing_gateway.tasks import load_task_modules
 from clearing_gateway.users.endpoints import router as users_router
 from clearing_gateway.webhooks.endpoints import router as webhooks_router
 from clearing_gateway.withdrawals.endpoints import router as withdrawals_router

@@ -15,6 +15,7 @@ from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.jobs import repository
 from clearing_gateway.jobs.models import Job, JobStatus
+from clearing_gateway.jobs.worker import Worker
 from tests.support.clock import ManualClock
 
 
@@ -34,8 +35,8 @@ def clock() -> ManualClock:
 
 def make_worker(
     runtime: Runtime, registry: jobs.JobRegistry, clock: ManualClock, **kw: object
-) -> jobs.Worker:
-    return jobs.Worker(runtime, jobs=registry, clock=clock, poll_interval=0.02, **kw)  # type: ignore[arg-type]
+) -> Worker:
+    return Worker(runtime, jobs=registry, clock=clock, poll_interval=0.02, **kw)  # type: ignore[arg-type]
 
 
 async def enqueue(

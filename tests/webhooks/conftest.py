@@ -8,16 +8,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from clearing_gateway import jobs, webhooks
+from clearing_gateway import webhooks
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.jobs.models import Job
+from clearing_gateway.jobs.worker import Worker
+from clearing_gateway.tasks import load_task_modules
 from clearing_gateway.webhooks.models import WebhookEvent
 from tests.conftest import MerchantFixture
 from tests.support.clock import ManualClock
 from tests.support.receiver import Receiver
 
-jobs.load_task_modules()
+load_task_modules()
 
 
 @pytest.fixture
@@ -45,8 +47,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def worker(runtime: Runtime, clock: ManualClock) -> AsyncIterator[jobs.Worker]:
-    running = jobs.Worker(runtime, clock=clock, poll_interval=0.02)
+async def worker(runtime: Runtime, clock: ManualClock) -> AsyncIterator[Worker]:
+    running = Worker(runtime, clock=clock, poll_interval=0.02)
     try:
         yield running
     finally:

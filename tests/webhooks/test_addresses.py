@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from clearing_gateway import jobs
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.config import Settings
+from clearing_gateway.jobs.worker import Worker
 from clearing_gateway.webhooks.addresses import BlockedAddressError, check_url
 from clearing_gateway.webhooks.service import RESOLVER_KEY
 from tests.conftest import PRODUCTION_SETTINGS, MerchantFixture, create_merchant
@@ -119,8 +119,8 @@ async def test_api_rejects_private_targets(prod_merchant: MerchantFixture) -> No
 
 
 @pytest.fixture
-async def prod_worker(runtime: Runtime) -> AsyncIterator[jobs.Worker]:
-    worker = jobs.Worker(runtime, poll_interval=0.02)
+async def prod_worker(runtime: Runtime) -> AsyncIterator[Worker]:
+    worker = Worker(runtime, poll_interval=0.02)
     try:
         yield worker
     finally:
@@ -128,7 +128,7 @@ async def prod_worker(runtime: Runtime) -> AsyncIterator[jobs.Worker]:
 
 
 async def test_connect_time_check_stops_dns_rebinding(
-    prod_merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, prod_worker: jobs.Worker
+    prod_merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, prod_worker: Worker
 ) -> None:
     """The name was public when saved; by delivery time it points at the receiver on
     127.0.0.1. The connection is refused before a byte is sent."""

@@ -9,11 +9,11 @@ import uuid
 import pytest
 from typer.testing import CliRunner
 
-from clearing_gateway import jobs
 from clearing_gateway.app import build_runtime
 from clearing_gateway.cli import app
 from clearing_gateway.config import Settings
 from clearing_gateway.db import unit_of_work
+from clearing_gateway.jobs.worker import Worker
 from clearing_gateway.merchants.service import MerchantService
 from clearing_gateway.webhooks.schemas import CreateWebhookRequest
 from clearing_gateway.webhooks.service import SystemResolver, create_webhook
@@ -48,7 +48,7 @@ def test_deliveries_and_redeliver(
                     CreateWebhookRequest(requestId="r", eventType="va_payment", url=receiver.url()),
                 )
             await publish(runtime, issued.merchant_id, "tx-cli")
-            await jobs.Worker(runtime).run_until_idle()
+            await Worker(runtime).run_until_idle()
             return issued.merchant_id
         finally:
             await runtime.close_resources()
@@ -89,7 +89,7 @@ def test_deliveries_and_redeliver(
     async def deliver() -> None:
         runtime = build_runtime(settings)
         try:
-            await jobs.Worker(runtime).run_until_idle()
+            await Worker(runtime).run_until_idle()
         finally:
             await runtime.close_resources()
             await runtime.engine.dispose()

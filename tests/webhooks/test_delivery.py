@@ -7,8 +7,8 @@ import datetime as dt
 from fastapi import FastAPI
 from standardwebhooks import Webhook as StandardWebhook
 
-from clearing_gateway import jobs
 from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.jobs.worker import Worker
 from tests.conftest import MerchantFixture
 from tests.support.clock import ManualClock
 from tests.support.receiver import Receiver, Reply
@@ -23,7 +23,7 @@ from tests.webhooks.conftest import (
 
 
 async def test_fan_out_to_every_active_webhook_with_seed_body_and_signature(
-    merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: jobs.Worker
+    merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: Worker
 ) -> None:
     first = await add_webhook(merchant, receiver.url("/a"), headers={"X-Merchant-Token": "t0k"})
     second = await add_webhook(merchant, receiver.url("/b"), description="backup")
@@ -66,7 +66,7 @@ async def test_fan_out_to_every_active_webhook_with_seed_body_and_signature(
 
 
 async def test_receiver_down_then_up_gets_the_event_after_retries(
-    merchant: MerchantFixture, runtime: Runtime, clock: ManualClock, worker: jobs.Worker
+    merchant: MerchantFixture, runtime: Runtime, clock: ManualClock, worker: Worker
 ) -> None:
     receiver = Receiver()  # its port is known but nothing listens yet
     await add_webhook(merchant, receiver.url())
@@ -99,7 +99,7 @@ async def test_receiver_down_then_up_gets_the_event_after_retries(
 
 
 async def test_4xx_5xx_and_timeouts_fail_and_are_retried(
-    merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: jobs.Worker
+    merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: Worker
 ) -> None:
     receiver.script("/bad", Reply(status=400, body=b'{"error":"nope"}'))
     receiver.script("/broken", Reply(status=500, body=b"x" * 5000))
@@ -137,7 +137,7 @@ async def test_429_retry_after_is_honoured(
     runtime: Runtime,
     receiver: Receiver,
     clock: ManualClock,
-    worker: jobs.Worker,
+    worker: Worker,
 ) -> None:
     receiver.script("/hook", Reply(status=429, headers={"Retry-After": "300"}))
     await add_webhook(merchant, receiver.url())
@@ -158,7 +158,7 @@ async def test_429_retry_after_is_honoured(
 
 
 async def test_410_gone_deactivates_the_webhook(
-    merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: jobs.Worker
+    merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: Worker
 ) -> None:
     receiver.script("/hook", Reply(status=410))
     webhook = await add_webhook(merchant, receiver.url())
@@ -176,7 +176,7 @@ async def test_410_gone_deactivates_the_webhook(
 
 
 async def test_redirects_are_not_followed(
-    merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: jobs.Worker
+    merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: Worker
 ) -> None:
     receiver.script("/hook", Reply(status=302, headers={"Location": receiver.url("/elsewhere")}))
     await add_webhook(merchant, receiver.url())
@@ -197,13 +197,13 @@ async def test_worker_killed_mid_delivery_loses_nothing(
     await add_webhook(merchant, receiver.url())
     event = await publish(runtime, merchant.id, "tx-crash")
 
-    doomed = jobs.Worker(runtime, clock=clock, poll_interval=0.02)
+    doomed = Worker(runtime, clock=clock, poll_interval=0.02)
     doomed.start()
     await receiver.wait_for(1)
     await doomed.abandon()  # ...and its worker dies before recording anything
     assert await deliveries(merchant, transactionId="tx-crash") == []
 
-    survivor = jobs.Worker(runtime, clock=clock, poll_interval=0.02)
+    survivor = Worker(runtime, clock=clock, poll_interval=0.02)
     try:
         assert await survivor.run_until_idle() == 0  # still leased to the dead worker
         clock.advance(runtime.settings.job_lease_seconds + 1)
@@ -228,7 +228,7 @@ async def test_a_slow_endpoint_does_not_hold_up_others(
     for n in range(4):
         await publish(runtime, merchant.id, f"tx-{n}")
 
-    worker = jobs.Worker(runtime, clock=clock, poll_interval=0.02, concurrency=8, per_key_limit=1)
+    worker = Worker(runtime, clock=clock, poll_interval=0.02, concurrency=8, per_key_limit=1)
     worker.start()
     try:
         await receiver.wait_for(4, "/fast", timeout=10)
@@ -244,7 +244,7 @@ async def test_manual_retry_endpoint_redelivers_the_latest_event(
     other_merchant: MerchantFixture,
     runtime: Runtime,
     receiver: Receiver,
-    worker: jobs.Worker,
+    worker: Worker,
 ) -> None:
     webhook = await add_webhook(merchant, receiver.url())
     await publish(runtime, merchant.id, "tx-r")
@@ -293,7 +293,7 @@ async def test_manual_retry_endpoint_redelivers_the_latest_event(
 
 
 async def test_rotated_secret_signs_with_both_during_the_overlap(
-    merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: jobs.Worker
+    merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: Worker
 ) -> None:
     webhook = await add_webhook(merchant, receiver.url())
     rotated = await merchant.client.post(
@@ -318,7 +318,7 @@ async def test_deleted_or_deactivated_webhooks_drop_pending_retries(
     runtime: Runtime,
     receiver: Receiver,
     clock: ManualClock,
-    worker: jobs.Worker,
+    worker: Worker,
 ) -> None:
     receiver.script("/hook", Reply(status=500))
     webhook = await add_webhook(merchant, receiver.url())
@@ -334,7 +334,7 @@ async def test_deleted_or_deactivated_webhooks_drop_pending_retries(
 
 
 async def test_publish_is_two_inserts_and_fan_out_is_idempotent(
-    merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: jobs.Worker
+    merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: Worker
 ) -> None:
     from clearing_gateway.db import unit_of_work
     from clearing_gateway.webhooks import service

@@ -13,16 +13,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from clearing_gateway import jobs
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.crosscheck.service import verify_all
 from clearing_gateway.db import unit_of_work
+from clearing_gateway.jobs.worker import Worker
 from clearing_gateway.kit.ids import new_id
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey, Posting
 from clearing_gateway.providers.callbacks import handlers
 from clearing_gateway.providers.events import DisbursementStatusChanged
 from clearing_gateway.providers.finpay.sandbox import FinpaySandbox
+from clearing_gateway.tasks import load_task_modules
 from clearing_gateway.webhooks.models import WebhookEvent
 from clearing_gateway.withdrawals.callbacks import apply_disbursement_status
 from clearing_gateway.withdrawals.models import Withdrawal, WithdrawalStatusChange
@@ -65,8 +66,8 @@ class Payouts:
         sandbox: FinpaySandbox = self.gateway.sandboxes.finpay
         return sandbox
 
-    def worker(self, **kw: Any) -> jobs.Worker:
-        return jobs.Worker(self.runtime, clock=self.clock, poll_interval=0.02, **kw)
+    def worker(self, **kw: Any) -> Worker:
+        return Worker(self.runtime, clock=self.clock, poll_interval=0.02, **kw)
 
     async def run_jobs(self) -> None:
         await self.worker().run_until_idle(timeout=20)
@@ -154,7 +155,7 @@ class Payouts:
 async def payouts(
     runtime: Runtime, gateway: LiveGateway, merchant: MerchantFixture
 ) -> AsyncIterator[Payouts]:
-    jobs.load_task_modules()
+    load_task_modules()
     # Other suites swap the process-wide callback handler out; make sure ours is in.
     handlers.register(DisbursementStatusChanged, apply_disbursement_status)
     await gateway.control(

@@ -1,9 +1,14 @@
-"""The transactional outbox: `enqueue` in the caller's transaction, `Worker` runs jobs.
+"""The transactional outbox: `enqueue` in the caller's transaction, handlers registered
+by kind; `jobs.worker.Worker` runs them.
 
 @jobs.handler("withdrawals.submit")
 async def submit(runtime: Runtime, job: Job) -> None: ...
 
 await jobs.enqueue(session, "withdrawals.submit", {"withdrawalId": str(w.id)})
+
+Imports flow one way: domains import this package (enqueue, handler) and never the
+worker; the entry points (app.py, `clearing-gateway worker`) import the worker and
+`clearing_gateway.tasks`, which collects every domain's handlers.
 """
 
 from clearing_gateway.jobs.models import Job, JobStatus
@@ -16,7 +21,6 @@ from clearing_gateway.jobs.registry import (
     registry,
 )
 from clearing_gateway.jobs.service import enqueue
-from clearing_gateway.jobs.worker import Worker, load_task_modules
 
 __all__ = [
     "GiveUp",
@@ -24,10 +28,8 @@ __all__ = [
     "JobRegistry",
     "JobStatus",
     "Retry",
-    "Worker",
     "enqueue",
     "exponential_backoff",
     "handler",
-    "load_task_modules",
     "registry",
 ]

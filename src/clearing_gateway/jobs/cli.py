@@ -17,10 +17,11 @@ from clearing_gateway.config import get_settings
 from clearing_gateway.health.worker_app import worker_app
 from clearing_gateway.jobs import repository
 from clearing_gateway.jobs.models import Job, JobStatus
-from clearing_gateway.jobs.worker import Worker, load_task_modules
+from clearing_gateway.jobs.worker import Worker
 from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.logging import configure_logging
+from clearing_gateway.tasks import load_task_modules
 
 jobs_app = typer.Typer(no_args_is_help=True, help="Outbox jobs: failed and stuck ones")
 

@@ -34,11 +34,6 @@ Clock = Callable[[], dt.datetime]
 _ERROR_LIMIT = 2000
 
 
-def load_task_modules() -> None:
-    """Import every domain's handlers so the registry knows them."""
-    import clearing_gateway.tasks  # noqa: F401
-
-
 class Worker:
     def __init__(
         self,
