@@ -11,6 +11,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.config import get_settings
+from clearing_gateway.console.cli import app as operators_app
 from clearing_gateway.deposits.cli import app as deposits_app
 from clearing_gateway.jobs.cli import worker
 from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
@@ -34,6 +35,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(deposits_app, name="deposits")
 app.add_typer(withdrawals_app, name="withdrawals")
 app.add_typer(reconcile_app, name="reconcile")
+app.add_typer(operators_app, name="operators")
 
 
 @app.command()

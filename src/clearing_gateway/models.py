@@ -1,5 +1,6 @@
 """Every table, imported in one place so metadata (and Alembic) sees the whole schema."""
 
+from clearing_gateway.console.models import ConsoleAccount, ConsoleAuditEntry, ConsoleSession
 from clearing_gateway.db import Base
 from clearing_gateway.deposits.models import Deposit, PaymentException
 from clearing_gateway.idempotency.models import IdempotencyRecord
@@ -21,6 +22,9 @@ from clearing_gateway.withdrawals.models import Withdrawal, WithdrawalStatusChan
 
 __all__ = [
     "Base",
+    "ConsoleAccount",
+    "ConsoleAuditEntry",
+    "ConsoleSession",
     "Deposit",
     "FeeSchedule",
     "IdempotencyRecord",

@@ -154,3 +154,20 @@ async def by_kind(session: AsyncSession, kind: str) -> list[Job]:
 
 def _rowcount(result: Any) -> int:
     return int(result.rowcount) if isinstance(result, CursorResult) else 0
+
+
+async def retry_failed(session: AsyncSession, job_id: uuid.UUID, now: dt.datetime) -> bool:
+    """A failed job runs again from its first attempt; False when it is not failed."""
+    result = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.FAILED)
+        .values(
+            status=JobStatus.PENDING,
+            run_at=now,
+            attempts=0,
+            locked_by=None,
+            lease_token=None,
+            finished_at=None,
+        )
+    )
+    return _rowcount(result) == 1
