@@ -6,8 +6,18 @@ from markupsafe import Markup, escape
 
 from clearing_gateway.kit.money import format_amount
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 720, 180, 70, 22, 10
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 1000, 220, 80, 22, 18
 DEPOSIT_COLOUR, WITHDRAWAL_COLOUR = "#1d4ed8", "#f79009"
+
+
+def compact(minor: int) -> str:
+    """An axis label: IDR in thousands, millions or billions (the exact sum is in the
+    bar's tooltip)."""
+    value = minor / 100
+    for limit, suffix in ((1e9, " B"), (1e6, " M"), (1e3, " K")):
+        if value >= limit:
+            return f"IDR {value / limit:.1f}{suffix}"
+    return f"IDR {value:.0f}"
 
 
 def hourly_volume_svg(points: list[tuple[str, int, int]]) -> Markup:
@@ -25,7 +35,7 @@ def hourly_volume_svg(points: list[tuple[str, int, int]]) -> Markup:
         f'<line x1="{PAD_LEFT}" y1="{PAD_TOP + plot_h}" x2="{WIDTH - 10}" '
         f'y2="{PAD_TOP + plot_h}" stroke="#d0d5dd"/>',
         f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + 8}" text-anchor="end">'
-        f"{escape(format_amount(peak, 'IDR'))}</text>",
+        f"{escape(compact(peak))}</text>",
         f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + plot_h}" text-anchor="end">0</text>',
     ]
     for index, hour in enumerate(hours):
