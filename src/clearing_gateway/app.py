@@ -16,6 +16,7 @@ from clearing_gateway.api.middleware import MerchantApiMiddleware
 from clearing_gateway.api.openapi import install_openapi
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.config import Settings, get_settings
+from clearing_gateway.console.web import install as install_console
 from clearing_gateway.db import create_engine, create_sessionmaker
 from clearing_gateway.debits.endpoints import router as debits_router
 from clearing_gateway.deposits.endpoints import router as deposits_router
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(ledger_router)
     app.include_router(debits_router)
     app.include_router(withdrawals_router)
+    install_console(app)
 
     app.add_middleware(MerchantApiMiddleware, runtime=runtime)
     app.add_middleware(RequestContextMiddleware, metrics=RequestMetrics(runtime.registry))

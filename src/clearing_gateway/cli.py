@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway import __version__
 from clearing_gateway.config import get_settings
+from clearing_gateway.console.cli import app as operators_app
 from clearing_gateway.deposits.cli import app as deposits_app
 from clearing_gateway.jobs.cli import jobs_app, worker
 from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
@@ -77,6 +78,9 @@ def require_migrated_database() -> None:
         fail(f"cannot reach the database ({type(exc).__name__}: {str(exc)[:200]})")
     if problem is not None:
         fail(f"{problem}; run `clearing-gateway migrate`")
+
+
+app.add_typer(operators_app, name="operators")
 
 
 @app.command()

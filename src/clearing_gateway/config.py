@@ -174,6 +174,12 @@ class Settings(BaseSettings):
     # When set, every Finan webhook must carry a valid x-signature made with this secret.
     finan_webhook_secret: SecretStr | None = None
 
+    # The web console (console/, docs/console.md). A session lasts this long after login;
+    # failed logins per address and per email within the window before refusing more.
+    console_session_hours: float = Field(default=12.0, gt=0)
+    console_login_failures: int = Field(default=5, ge=1)
+    console_login_window_seconds: float = Field(default=900.0, gt=0)
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

@@ -1,5 +1,6 @@
 """Every table, imported in one place so metadata (and Alembic) sees the whole schema."""
 
+from clearing_gateway.console.models import ConsoleAccount, ConsoleAuditEntry, ConsoleSession
 from clearing_gateway.db import Base
 from clearing_gateway.debits.models import MerchantDebit
 from clearing_gateway.deposits.models import Deposit, PaymentException
@@ -23,6 +24,9 @@ from clearing_gateway.withdrawals.models import Withdrawal, WithdrawalStatusChan
 
 __all__ = [
     "Base",
+    "ConsoleAccount",
+    "ConsoleAuditEntry",
+    "ConsoleSession",
     "Deposit",
     "FeeSchedule",
     "IdempotencyRecord",

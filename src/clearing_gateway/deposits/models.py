@@ -26,6 +26,9 @@ class Deposit(Base):
         Index("ix_deposits_merchant_created", "merchant_id", "created_at", "id"),
         Index("ix_deposits_merchant_user_created", "merchant_id", "user_ref", "created_at"),
         Index("ix_deposits_merchant_status_created", "merchant_id", "status", "created_at"),
+        # The console: every merchant's deposits by time, and a payer's VA number.
+        Index("ix_deposits_created_provider", "created_at", "provider"),
+        Index("ix_deposits_virtual_account_no", "virtual_account_no"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)  # caciTxId

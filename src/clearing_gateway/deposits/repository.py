@@ -63,6 +63,14 @@ class DepositRepository:
         self.session.add(exception)
         await self.session.flush()
 
+    async def exception_for_update(self, exception_id: uuid.UUID) -> PaymentException | None:
+        return await self.session.scalar(
+            select(PaymentException)
+            .where(PaymentException.id == exception_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
     async def exceptions(self, *, unresolved_only: bool = True) -> Sequence[PaymentException]:
         statement = select(PaymentException).order_by(PaymentException.created_at)
         if unresolved_only:

@@ -240,3 +240,24 @@ async def _apply_new(
         payload=va_payment_payload(deposit, account, user),
     )
     return deposit
+
+
+class ExceptionNotOpen(ValueError):
+    """No unresolved payment exception with that id (or no note given)."""
+
+
+async def resolve_payment_exception(
+    session: AsyncSession, exception_id: object, note: str
+) -> PaymentException:
+    """Close an uncredited payment with the operator's note (refund, manual credit, …).
+    No money moves here: the note records what was done outside the gateway."""
+    if not note.strip():
+        raise ExceptionNotOpen("a resolution needs a note saying what was done")
+    parsed = parse_uuid(str(exception_id))
+    exception = await DepositRepository(session).exception_for_update(parsed) if parsed else None
+    if exception is None or exception.resolved_at is not None:
+        raise ExceptionNotOpen(f"no unresolved exception {exception_id}")
+    exception.resolved_at = utcnow()
+    exception.resolution_note = note.strip()[:500]
+    await session.flush()
+    return exception

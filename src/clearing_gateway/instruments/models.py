@@ -28,6 +28,8 @@ class VirtualAccount(Base):
         # The number a payer types is unique per bank at its provider.
         UniqueConstraint("provider", "bank_code", "virtual_account_no"),
         Index("ix_virtual_accounts_merchant_user", "merchant_id", "user_ref"),
+        # The console's search by VA number, whatever the bank.
+        Index("ix_virtual_accounts_number", "virtual_account_no"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)

@@ -36,3 +36,8 @@ async def enqueue(
         concurrency_key=concurrency_key,
         now=now,
     )
+
+
+async def retry_failed(session: AsyncSession, job_id: uuid.UUID) -> bool:
+    """An operator's retry of a job whose attempts ran out (the worker picks it up)."""
+    return await repository.requeue(session, job_id, now=utcnow())

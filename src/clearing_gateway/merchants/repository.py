@@ -52,6 +52,13 @@ class MerchantRepository:
         )
         return (await self.session.scalars(statement)).all()
 
+    async def key(self, merchant_id: uuid.UUID, key_id: uuid.UUID) -> MerchantApiKey | None:
+        return await self.session.scalar(
+            select(MerchantApiKey).where(
+                MerchantApiKey.id == key_id, MerchantApiKey.merchant_id == merchant_id
+            )
+        )
+
     async def expire_keys(self, merchant_id: uuid.UUID, at: dt.datetime, now: dt.datetime) -> None:
         await self.session.execute(
             update(MerchantApiKey)

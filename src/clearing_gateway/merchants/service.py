@@ -83,6 +83,20 @@ class MerchantService:
         await repository.add_key(key)
         return IssuedCredentials(merchant_id, key.api_key, secret)
 
+    async def revoke_key(
+        self, session: AsyncSession, merchant_id: uuid.UUID, key_id: uuid.UUID
+    ) -> MerchantApiKey:
+        """The key stops working now (no overlap): for a leaked secret."""
+        repository = MerchantRepository(session)
+        key = await repository.key(merchant_id, key_id)
+        if key is None:
+            raise MerchantError(f"unknown key {key_id}")
+        now = utcnow()
+        if key.expires_at is None or key.expires_at > now:
+            key.expires_at = now
+            await session.flush()
+        return key
+
     async def allow_ips(
         self, session: AsyncSession, merchant_id: uuid.UUID, ips: list[str], *, replace: bool
     ) -> list[str]:

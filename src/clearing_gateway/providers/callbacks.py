@@ -294,3 +294,45 @@ async def apply_found(
             )
         return CallbackStatus.IGNORED
     return status
+
+
+class ReplayRefused(Exception):
+    """The stored callback cannot be replayed (unknown, bodiless, or not a callback)."""
+
+
+async def replay_callback(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    adapters: dict[str, CallbackAdapter],
+    callback_id: Any,
+    *,
+    path_prefix: str = "",
+    registry: CallbackHandlers = handlers,
+) -> tuple[str, CallbackReply]:
+    """Run a stored callback through verification and its handler again, exactly as it
+    arrived (an operator's replay after a fix). It is a new inbox row with its own
+    verdict; the event-key claim still applies it at most once, so money never moves
+    twice. Returns (the new row's status, the reply the provider would have had)."""
+    async with sessionmaker() as session:
+        row = await InboxRepository(session).get(callback_id)
+        if row is None:
+            raise ReplayRefused(f"no callback {callback_id}")
+        if row.channel == "reconciliation" or row.provider not in adapters:
+            raise ReplayRefused("only callbacks a provider sent can be replayed")
+        if not row.body:
+            raise ReplayRefused("a rejected callback keeps no body: there is nothing to replay")
+        path = row.path
+        raw = RawCallback(
+            provider=row.provider,
+            channel=row.channel,
+            path=path,
+            headers=dict(row.headers or {}),
+            body=bytes(row.body),
+            signed_paths=(path_prefix + path, path) if path_prefix else (path,),
+            source="replay",
+        )
+    reply = await process_callback(sessionmaker, adapters[row.provider], raw, registry)
+    async with sessionmaker() as session:
+        latest = await InboxRepository(session).list(provider=row.provider, limit=1)
+        status = latest[0].status if latest else "unknown"
+    log.info("callback.replayed", callback_id=str(callback_id), status=status)
+    return status, reply

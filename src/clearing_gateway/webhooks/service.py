@@ -334,3 +334,39 @@ async def list_deliveries(
         status=status,
         limit=limit,
     )
+
+
+async def send_test_event(
+    session: AsyncSession, merchant_id: uuid.UUID, webhook_id: str
+) -> WebhookEvent:
+    """A signed test notification to one of the merchant's webhooks, through the normal
+    delivery path (logged like any attempt). Its body says `"test": true` and names no
+    real transaction, so a receiver can never mistake it for money."""
+    webhook = await get_webhook(session, merchant_id, webhook_id)
+    now = utcnow()
+    test_id = f"test_{new_id().hex}"
+    event = WebhookEvent(
+        id=new_id(),
+        merchant_id=merchant_id,
+        event_type=webhook.event_type,
+        transaction_id=test_id,
+        payload=encode_payload(
+            {
+                "test": True,
+                "eventType": webhook.event_type,
+                "transactionId": test_id,
+                "createdAt": now.isoformat(),
+            }
+        ),
+        created_at=now,
+    )
+    await WebhookRepository(session).insert_event(
+        event_id=event.id,
+        merchant_id=merchant_id,
+        event_type=event.event_type,
+        transaction_id=event.transaction_id,
+        payload=event.payload,
+        now=now,
+    )
+    await schedule_delivery(session, event.id, webhook.id, Trigger.MANUAL)
+    return event

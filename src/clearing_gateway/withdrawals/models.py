@@ -49,6 +49,9 @@ class Withdrawal(Base):
         Index("ix_withdrawals_merchant_created", "merchant_id", "created_at", "id"),
         Index("ix_withdrawals_merchant_user_created", "merchant_id", "user_ref", "created_at"),
         Index("ix_withdrawals_status_updated", "status", "updated_at"),
+        # The console: every merchant's withdrawals by time, and search by reference.
+        Index("ix_withdrawals_created_provider", "created_at", "provider"),
+        Index("ix_withdrawals_merchant_reference", "merchant_reference"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)  # caciTxId

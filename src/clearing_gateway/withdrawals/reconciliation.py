@@ -259,3 +259,27 @@ def _schedule_next(
         withdrawal.stuck_since = now
         report.flagged.append(withdrawal.id)
         log.error("withdrawal.stuck", withdrawal_id=str(withdrawal.id), status="PROCESSING")
+
+
+async def recheck_now(runtime: Runtime, withdrawal_id: uuid.UUID) -> str:
+    """An operator's "re-check now": ask the provider at once instead of at the next poll,
+    through the same claim and rules as the scheduled pass. Returns the status after."""
+    now = utcnow()
+    async with unit_of_work(runtime.sessionmaker) as session:
+        withdrawal = await WithdrawalRepository(session).get_for_update(withdrawal_id)
+        if withdrawal is None:
+            raise service.ResolveError(f"withdrawal {withdrawal_id} not found")
+        status = WithdrawalStatus(withdrawal.status)
+        if status not in (WithdrawalStatus.PROCESSING, WithdrawalStatus.SUCCESS):
+            raise service.ResolveError(
+                f"withdrawal is {status}: only a submitted one can be checked with the provider"
+            )
+        lease = withdrawal.submit_lease_until
+        if lease is not None and lease > now:
+            raise service.ResolveError("a submission is talking to the provider right now")
+        withdrawal.next_poll_at = now  # due now: the pass's own claim then takes it
+        await session.flush()
+    await _poll_one(runtime, withdrawal_id, now, ReconcileReport())
+    async with runtime.sessionmaker() as session:
+        after = await WithdrawalRepository(session).by_id(withdrawal_id)
+        return after.status if after is not None else str(status)

@@ -1,7 +1,7 @@
 """settlement policies and sweeps; merchant debits (debit_notify)
 
 Revision ID: i16b0001
-Revises: i12a0001
+Revises: i11c0001
 Create Date: 2026-12-01 03:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import clearing_gateway.db
 
 revision: str = "i16b0001"
-down_revision: str | None = "i12a0001"
+down_revision: str | None = "i11c0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""The web console at /console: operators and merchants' users, server-rendered."""
