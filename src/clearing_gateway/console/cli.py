@@ -12,7 +12,7 @@ from clearing_gateway.console import service
 from clearing_gateway.console.models import Role
 from clearing_gateway.console.passwords import MIN_LENGTH, generate_password
 from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
-from clearing_gateway.kit.logging import configure_logging
+from clearing_gateway.kit.logging import configure_logging, logs_to_stderr
 
 app = typer.Typer(no_args_is_help=True, help="Console accounts (web console at /console)")
 
@@ -69,7 +69,8 @@ def create(
         return str(account.id)
 
     try:
-        account_id = run_in_transaction(_create)
+        with logs_to_stderr():
+            account_id = run_in_transaction(_create)
     except service.AccountError as exc:
         fail(str(exc))
     out = {"accountId": account_id, "email": email.strip().lower(), "role": role}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import structlog
@@ -20,13 +21,30 @@ def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutabl
 
 
 class _CurrentStdout:
-    """Writes to whatever sys.stdout is now, so cached loggers follow redirection."""
+    """Writes to whatever sys.stdout (or sys.stderr, once a command asks for it) is now,
+    so cached loggers follow redirection."""
+
+    to_stderr = False
 
     def write(self, text: str) -> int:
-        return sys.stdout.write(text)
+        return (sys.stderr if self.to_stderr else sys.stdout).write(text)
 
     def flush(self) -> None:
-        sys.stdout.flush()
+        (sys.stderr if self.to_stderr else sys.stdout).flush()
+
+
+_stream = _CurrentStdout()
+
+
+@contextlib.contextmanager
+def logs_to_stderr() -> Iterator[None]:
+    """For commands whose stdout is their output (one JSON document scripts parse):
+    every logger, cached ones included, writes to stderr meanwhile."""
+    before, _CurrentStdout.to_stderr = _CurrentStdout.to_stderr, True
+    try:
+        yield
+    finally:
+        _CurrentStdout.to_stderr = before
 
 
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
@@ -45,7 +63,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
         ),
-        logger_factory=structlog.PrintLoggerFactory(_CurrentStdout()),  # type: ignore[arg-type]
+        logger_factory=structlog.PrintLoggerFactory(_stream),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
 
