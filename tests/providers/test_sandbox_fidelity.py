@@ -249,3 +249,19 @@ def test_zone_less_provider_times_are_jakarta_time_never_utc() -> None:
     assert timestamp("2026-12-01T10:00:00+00:00") == dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC)
     assert timestamp("not a time") is None
     assert wib_wall_clock(dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)) == "2026-12-01T10:00:00"
+
+
+async def test_topremit_token_endpoint_refuses_wrong_type_and_missing_headers(
+    gateway: LiveGateway, providers: Providers
+) -> None:
+    url = f"{gateway.sandbox_url('topremit')}/pg/snap/v1/access-token/b2b"
+    client_key = providers.topremit.config.client_id
+    wrong_type = await gateway.http.post(
+        url, content=b"", headers={"Content-Type": "text/plain", "X-CLIENT-KEY": client_key}
+    )
+    assert (wrong_type.status_code, wrong_type.json()["responseCode"]) == (400, "4007300")
+    no_timestamp = await gateway.http.post(
+        url, content=b"", headers={"Content-Type": "application/json", "X-CLIENT-KEY": client_key}
+    )
+    assert (no_timestamp.status_code, no_timestamp.json()["responseCode"]) == (400, "4007302")
+    assert await providers.topremit.access_token()  # the connector sends what is documented
