@@ -18,6 +18,7 @@ from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.kit.clock import WIB, utcnow, wib_wall_clock
 from clearing_gateway.providers.base import PaymentRequest, TransferRequest
 from clearing_gateway.providers.callback_kit import timestamp
+from clearing_gateway.providers.errors import ProviderRejected
 from clearing_gateway.providers.events import DisbursementStatus
 from clearing_gateway.providers.finan.signing import signature
 from clearing_gateway.providers.finpay.signing import basic_authorization
@@ -249,3 +250,30 @@ def test_zone_less_provider_times_are_jakarta_time_never_utc() -> None:
     assert timestamp("2026-12-01T10:00:00+00:00") == dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC)
     assert timestamp("not a time") is None
     assert wib_wall_clock(dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)) == "2026-12-01T10:00:00"
+
+
+async def test_topremit_token_endpoint_refuses_wrong_type_and_missing_headers(
+    gateway: LiveGateway, providers: Providers
+) -> None:
+    url = f"{gateway.sandbox_url('topremit')}/pg/snap/v1/access-token/b2b"
+    client_key = providers.topremit.config.client_id
+    wrong_type = await gateway.http.post(
+        url, content=b"", headers={"Content-Type": "text/plain", "X-CLIENT-KEY": client_key}
+    )
+    assert (wrong_type.status_code, wrong_type.json()["responseCode"]) == (400, "4007300")
+    no_timestamp = await gateway.http.post(
+        url, content=b"", headers={"Content-Type": "application/json", "X-CLIENT-KEY": client_key}
+    )
+    assert (no_timestamp.status_code, no_timestamp.json()["responseCode"]) == (400, "4007302")
+    assert await providers.topremit.access_token()  # the connector sends what is documented
+
+
+async def test_finpay_refuses_what_the_funds_placed_with_it_cannot_cover(
+    gateway: LiveGateway, providers: Providers
+) -> None:
+    await gateway.control("finpay", "settings", {"enforceBalance": True})
+    await gateway.control("finpay", "balance", {"add": 13_000})  # whole rupiah
+    await finpay_transfer(providers)  # 10,000 rupiah and its 2,500 fee: 500 left
+    with pytest.raises(ProviderRejected) as refused:
+        await finpay_transfer(providers, account="5006543092")
+    assert (refused.value.code, refused.value.http_status) == ("4030014", 403)

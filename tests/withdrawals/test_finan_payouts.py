@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.ids import new_id
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey, Posting
 from clearing_gateway.providers.finan.sandbox import FinanSandbox
+from clearing_gateway.providers.sandbox_magic import PAYOUT_ACCOUNTS, PayoutOutcome
 from clearing_gateway.withdrawals.reconciliation import reconcile
 from tests.withdrawals.conftest import Payouts
 
@@ -127,5 +130,26 @@ async def test_an_otp_step_never_finished_expires_and_releases_the_hold(
     assert data["status"] == "FAILED"
     (payout,) = sandbox(payouts).payouts.values()
     assert payout["status"] == "cancelled"
+    vault = await finan_vault(payouts)
+    assert (vault.available, vault.debits_pending) == (FUNDS, 0)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason"),
+    [
+        (PayoutOutcome.INVALID_ACCOUNT, "400011"),
+        (PayoutOutcome.INSUFFICIENT_BALANCE, "400031"),
+        (PayoutOutcome.FAILED, "provider failed the transfer"),
+    ],
+)
+async def test_finan_magic_accounts(payouts: Payouts, outcome: PayoutOutcome, reason: str) -> None:
+    await fund_finan(payouts)
+    account = next(a for a, found in PAYOUT_ACCOUNTS.items() if found is outcome)
+    created = await payouts.create(beneficiaryAccountNo=account)
+    tx = str(created.json()["data"]["transactionId"])
+    assert (await payouts.get(tx))["provider"] == "finan"
+    await payouts.run_jobs()
+    await payouts.until_status(tx, "FAILED")
+    assert reason in (await payouts.get(tx))["failureReason"]
     vault = await finan_vault(payouts)
     assert (vault.available, vault.debits_pending) == (FUNDS, 0)

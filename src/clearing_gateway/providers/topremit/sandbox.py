@@ -177,6 +177,12 @@ class TopremitSandbox:
     async def _token(self, request: Request) -> Response:
         try:
             headers = request.headers
+            # The documented headers: JSON only, and each one present (SNAP's "mandatory").
+            if not headers.get("content-type", "").startswith("application/json"):
+                raise SnapError(400, "4007300", "Bad Request. [Content-Type]")
+            for name in ("x-client-key", "x-timestamp", "x-signature"):
+                if not headers.get(name):
+                    raise SnapError(400, "4007302", f"Invalid Mandatory Field [{name.upper()}]")
             if headers.get("x-client-key") != self.config.client_id:
                 raise SnapError(401, "4017300", "Unauthorized. [Unknown client]")
             self._fresh(headers.get("x-timestamp"), "73")
