@@ -9,13 +9,14 @@ import uuid
 
 import pytest
 
+from clearing_gateway import jobs
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey
 from clearing_gateway.settlements import service as settlement
-from clearing_gateway.settlements.tasks import run_scheduled
+from clearing_gateway.settlements.tasks import SCHEDULED_JOB, run_scheduled
 from tests.conftest import MerchantFixture
 from tests.ledger.conftest import Books
 from tests.settlements.conftest import debit_events
@@ -240,3 +241,11 @@ async def test_debits_are_private_to_their_merchant(
     assert malformed.json()["reason"].startswith("caciTxId")
     unsigned = await merchant.client.http.get(f"/v1/debits/{caci_tx_id}")
     assert unsigned.status_code == 401
+
+
+def test_the_scheduled_sweep_is_a_periodic_job_of_every_worker() -> None:
+    jobs.load_task_modules()
+    spec = jobs.registry.get(SCHEDULED_JOB)
+    assert spec is not None
+    assert spec in jobs.registry.periodic()
+    assert spec.every == dt.timedelta(minutes=5)
