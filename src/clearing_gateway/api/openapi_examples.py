@@ -385,7 +385,6 @@ DEBIT_200 = _ok(
         "trxDateTime": "2026-11-30T17:00:00Z",
         "createdAt": "2026-11-30T17:00:00Z",
     },
-    requestId="019dd5b1-7c2a-7f31-8a40-2b9e5c1d0a78",
 )
 SIMULATE_TOP_UP = {
     "requestId": "5b0f7f0e-3c55-4a8e-9d2b-1a6f0c7e2d11",
