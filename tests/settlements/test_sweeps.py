@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from openapi_schema_validator import OAS31Validator
 
 from clearing_gateway import jobs
 from clearing_gateway.api.runtime import Runtime
@@ -90,6 +91,11 @@ async def test_a_t0_sweep_moves_every_deposit_vault_in_one_transfer(
     assert topremit["originalReferenceNo"] == outcome.sweep.transfer_id
     assert topremit["additionalInfo"]["balanceAfter"] == "0.00"
 
+    # The body is the one the OpenAPI document publishes, and so is the read API's answer.
+    document = (await merchant.client.http.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    for event in events:
+        OAS31Validator(schemas["DebitNotifyEvent"]).validate(event)
     confirmed = await merchant.client.get(f"/v1/debits/{topremit['additionalInfo']['caciTxId']}")
     assert confirmed.status_code == 200, confirmed.text
     data = confirmed.json()["data"]
@@ -99,6 +105,8 @@ async def test_a_t0_sweep_moves_every_deposit_vault_in_one_transfer(
         "SUCCESS",
         "150000.00",
     )
+    envelope = {**schemas["DebitEnvelope"], "components": document["components"]}
+    OAS31Validator(envelope).validate(confirmed.json())
 
 
 async def test_the_same_sweep_again_moves_nothing_and_announces_nothing(
