@@ -11,6 +11,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.config import get_settings
+from clearing_gateway.debits.cli import app as debits_app
 from clearing_gateway.deposits.cli import app as deposits_app
 from clearing_gateway.jobs.cli import worker
 from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
@@ -36,6 +37,7 @@ app.add_typer(deposits_app, name="deposits")
 app.add_typer(withdrawals_app, name="withdrawals")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(settlements_app, name="settlements")
+app.add_typer(debits_app, name="debits")
 
 
 @app.command()
