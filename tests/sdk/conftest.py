@@ -69,8 +69,8 @@ class Gateway:
 
         asyncio.run(post())
 
-    def sweep(self, key: str) -> None:
-        """An operator's on-demand T+0 settlement sweep (deposit vaults -> withdrawal)."""
+    def settle_on_demand(self) -> None:
+        """What an operator does first: settlement on demand, T+0."""
 
         async def run() -> None:
             runtime = build_runtime(make_settings(self.database_url))
@@ -78,9 +78,6 @@ class Gateway:
             try:
                 async with unit_of_work(runtime.sessionmaker) as session:
                     await settlement.configure(session, merchant_id, mode="on_demand", delay_days=0)
-                    await settlement.sweep(
-                        session, merchant_id, sweep_key=key, trigger=settlement.Trigger.ON_DEMAND
-                    )
             finally:
                 await runtime.aclose()
 

@@ -271,7 +271,10 @@ def test_a_settlement_debit_notify_is_verified_and_confirmed(
             "deposit",
             "50000.00",
         )
-        gateway.sweep("sdk-sweep")
+        gateway.settle_on_demand()
+        sweep = caci.sweep_settled_deposits()
+        assert sweep.swept
+        assert Decimal(sweep.amount) >= Decimal("50000.00")
         wait_for(receiver, "/debits", 1)
         delivery = receiver.received("/debits")[0]
         event = WebhookVerifier(hook.secret).verify(delivery.body, delivery.headers)
@@ -286,7 +289,8 @@ def test_a_settlement_debit_notify_is_verified_and_confirmed(
             "deposit",
         )
         assert Decimal(record.amount) >= Decimal("50000.00")
-        assert record.amount == event.payload["amount"]["value"]
+        assert record.amount == event.payload["amount"]["value"] == sweep.amount
+        assert record.original_reference_no == sweep.transfer_id
         assert caci.get_debit(event.caci_tx_id) == record
         with pytest.raises(NotFoundError):
             caci.get_debit(str(uuid.uuid4()))

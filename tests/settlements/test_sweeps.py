@@ -257,3 +257,41 @@ def test_the_scheduled_sweep_is_a_periodic_job_of_every_worker() -> None:
     assert spec is not None
     assert spec in jobs.registry.periodic()
     assert spec.every == dt.timedelta(minutes=5)
+
+
+async def test_a_merchant_sweeps_its_settled_deposits_through_the_api(
+    merchant: MerchantFixture, books: Books, runtime: Runtime
+) -> None:
+    m = merchant.id
+    await books.top_up(m, 15_000_000, vault="deposit", provider="topremit")
+    request = {"requestId": str(uuid.uuid4())}
+
+    off = await merchant.client.post("/v1/settlements/sweeps", request)
+    assert off.status_code == 409, off.text
+    assert off.json()["message"] == "CONFLICT"
+    assert "settlement is off" in off.json()["reason"]
+
+    await configure(books, m, mode="on_demand", delay_days=0)
+    request = {"requestId": str(uuid.uuid4())}
+    swept = await merchant.client.post("/v1/settlements/sweeps", request)
+    assert swept.status_code == 201, swept.text
+    data = swept.json()["data"]
+    assert (data["swept"], data["amount"], data["targetProvider"], data["delay"]) == (
+        True,
+        "150000.00",
+        "finpay",
+        "T+0",
+    )
+    replay = await merchant.client.post("/v1/settlements/sweeps", request)
+    assert replay.content == swept.content  # the same requestId sweeps once
+    nothing = await merchant.client.post("/v1/settlements/sweeps", {"requestId": "again-1"})
+    assert nothing.status_code == 201
+    assert (nothing.json()["data"]["swept"], nothing.json()["data"]["amount"]) == (False, "0.00")
+
+    assert (await books.balance(vault(m, "finpay", "withdrawal"))).available == 15_000_000
+    (event,) = await debit_events(runtime, m)
+    assert event["description"] == "Settlement on request"
+    assert event["originalReferenceNo"] == data["transferId"]
+    missing = await merchant.client.post("/v1/settlements/sweeps", {})
+    assert missing.status_code == 422
+    assert await books.verify() == []
