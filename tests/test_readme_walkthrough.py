@@ -32,6 +32,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 UV_RUN = ".tools/bin/uv run "
 BIN = Path(sys.executable).with_name("clearing-gateway")
 __all__ = ["gateway_database"]
+pytestmark = pytest.mark.timeout(600)
 
 
 def block_after(marker: str, language: str) -> str:
@@ -74,7 +75,8 @@ def served(gateway_database: str, tmp_path_factory: pytest.TempPathFactory) -> I
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(url, process, log_path)
+            # Generous: a cold interpreter on a busy CI machine can take a minute or more.
+            _wait_ready(url, process, log_path, timeout=240)
             yield Served(url, env, workdir)
         finally:
             process.terminate()

@@ -30,6 +30,7 @@ from clearing_gateway.merchants.crypto import load_key
 from clearing_gateway.providers.endpoints import router as provider_callbacks_router
 from clearing_gateway.providers.hub import build_providers
 from clearing_gateway.providers.sandboxes import build_sandboxes, mount_sandboxes
+from clearing_gateway.settlements.endpoints import router as settlements_router
 from clearing_gateway.simulator.endpoints import router as simulator_router
 from clearing_gateway.tasks import load_task_modules
 from clearing_gateway.users.endpoints import router as users_router
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.include_router(simulator_router)
     app.include_router(ledger_router)
     app.include_router(debits_router)
+    app.include_router(settlements_router)
     app.include_router(withdrawals_router)
     install_console(app)
 

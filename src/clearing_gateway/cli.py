@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clearing_gateway import __version__
 from clearing_gateway.config import get_settings
 from clearing_gateway.console.cli import app as operators_app
+from clearing_gateway.debits.cli import app as debits_app
 from clearing_gateway.deposits.cli import app as deposits_app
 from clearing_gateway.jobs.cli import jobs_app, worker
 from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
@@ -81,6 +82,7 @@ def require_migrated_database() -> None:
 
 
 app.add_typer(operators_app, name="operators")
+app.add_typer(debits_app, name="debits")
 
 
 @app.command()

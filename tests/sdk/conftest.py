@@ -21,6 +21,7 @@ from clearing_gateway.kit.ids import new_id
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey, Posting
 from clearing_gateway.merchants.service import IssuedCredentials
+from clearing_gateway.settlements import service as settlement
 from tests.conftest import (
     _PG_PROBLEM,
     BACKENDS,
@@ -67,6 +68,20 @@ class Gateway:
                 await runtime.aclose()
 
         asyncio.run(post())
+
+    def settle_on_demand(self) -> None:
+        """What an operator does first: settlement on demand, T+0."""
+
+        async def run() -> None:
+            runtime = build_runtime(make_settings(self.database_url))
+            merchant_id = self.credentials.merchant_id
+            try:
+                async with unit_of_work(runtime.sessionmaker) as session:
+                    await settlement.configure(session, merchant_id, mode="on_demand", delay_days=0)
+            finally:
+                await runtime.aclose()
+
+        asyncio.run(run())
 
 
 def _merchant(database_url: str) -> IssuedCredentials:

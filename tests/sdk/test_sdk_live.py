@@ -15,6 +15,7 @@ import pytest
 
 from caci_gateway import (
     AsyncCaciClient,
+    BalanceTopUpRequest,
     CaciClient,
     ConflictError,
     ConnectionFailedError,
@@ -23,6 +24,7 @@ from caci_gateway import (
     CreateVirtualAccountRequest,
     CreateWebhookRequest,
     CreateWithdrawalRequest,
+    Debit,
     Deposit,
     DepositInquiryRequest,
     DepositPaymentRequest,
@@ -252,6 +254,46 @@ class GatewayHiccup(httpx.BaseTransport):
         if self.calls == 1:
             return httpx.Response(503, json={"code": 503, "message": "SERVICE_UNAVAILABLE"})
         return self.inner.handle_request(request)
+
+
+def test_a_settlement_debit_notify_is_verified_and_confirmed(
+    gateway: Gateway, receiver: Receiver
+) -> None:
+    with client(gateway) as caci:
+        hook = caci.create_webhook(
+            CreateWebhookRequest(event_type="debit_notify", url=receiver.url("/debits"))
+        )
+        topped = caci.simulate_balance_top_up(
+            BalanceTopUpRequest(provider="topremit", vault_type="deposit", amount="50000.00")
+        )
+        assert (topped.provider, topped.vault_type, topped.amount) == (
+            "topremit",
+            "deposit",
+            "50000.00",
+        )
+        gateway.settle_on_demand()
+        sweep = caci.sweep_settled_deposits()
+        assert sweep.swept
+        assert Decimal(sweep.amount) >= Decimal("50000.00")
+        wait_for(receiver, "/debits", 1)
+        delivery = receiver.received("/debits")[0]
+        event = WebhookVerifier(hook.secret).verify(delivery.body, delivery.headers)
+        assert event.event_type == "debit_notify"
+        assert event.confirm_with == "debit"
+        record = caci.confirm(event)
+        assert isinstance(record, Debit)
+        assert record.caci_tx_id == event.caci_tx_id
+        assert (record.debit_type, record.status, record.vault_type) == (
+            "SETTLEMENT",
+            "SUCCESS",
+            "deposit",
+        )
+        assert Decimal(record.amount) >= Decimal("50000.00")
+        assert record.amount == event.payload["amount"]["value"] == sweep.amount
+        assert record.original_reference_no == sweep.transfer_id
+        assert caci.get_debit(event.caci_tx_id) == record
+        with pytest.raises(NotFoundError):
+            caci.get_debit(str(uuid.uuid4()))
 
 
 def test_a_retried_post_reuses_its_request_id_and_applies_once(gateway: Gateway) -> None:

@@ -148,3 +148,9 @@ def test_fees_adjustments_and_cashouts_are_announced(database_url: str) -> None:
         "96000.00",
     ]
     assert "all balances match" in op("ledger", "verify")
+    listed = op.json("debits", "list", "--merchant", m, "--json")
+    assert [d["debitType"] for d in listed] == ["CASHOUT", "ADJUSTMENT", "FEE"]
+    assert [d["caciTxId"] for d in reversed(listed)] == [
+        e["additionalInfo"]["caciTxId"] for e in events
+    ]
+    assert "CASHOUT" in op("debits", "list")

@@ -8,14 +8,16 @@ import datetime as dt
 import uuid
 
 import pytest
+from openapi_schema_validator import OAS31Validator
 
+from clearing_gateway import jobs
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey
 from clearing_gateway.settlements import service as settlement
-from clearing_gateway.settlements.tasks import run_scheduled
+from clearing_gateway.settlements.tasks import SCHEDULED_JOB, run_scheduled
 from tests.conftest import MerchantFixture
 from tests.ledger.conftest import Books
 from tests.settlements.conftest import debit_events
@@ -89,6 +91,11 @@ async def test_a_t0_sweep_moves_every_deposit_vault_in_one_transfer(
     assert topremit["originalReferenceNo"] == outcome.sweep.transfer_id
     assert topremit["additionalInfo"]["balanceAfter"] == "0.00"
 
+    # The body is the one the OpenAPI document publishes, and so is the read API's answer.
+    document = (await merchant.client.http.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    for event in events:
+        OAS31Validator(schemas["DebitNotifyEvent"]).validate(event)
     confirmed = await merchant.client.get(f"/v1/debits/{topremit['additionalInfo']['caciTxId']}")
     assert confirmed.status_code == 200, confirmed.text
     data = confirmed.json()["data"]
@@ -98,6 +105,8 @@ async def test_a_t0_sweep_moves_every_deposit_vault_in_one_transfer(
         "SUCCESS",
         "150000.00",
     )
+    envelope = {**schemas["DebitEnvelope"], "components": document["components"]}
+    OAS31Validator(envelope).validate(confirmed.json())
 
 
 async def test_the_same_sweep_again_moves_nothing_and_announces_nothing(
@@ -240,3 +249,49 @@ async def test_debits_are_private_to_their_merchant(
     assert malformed.json()["reason"].startswith("caciTxId")
     unsigned = await merchant.client.http.get(f"/v1/debits/{caci_tx_id}")
     assert unsigned.status_code == 401
+
+
+def test_the_scheduled_sweep_is_a_periodic_job_of_every_worker() -> None:
+    jobs.load_task_modules()
+    spec = jobs.registry.get(SCHEDULED_JOB)
+    assert spec is not None
+    assert spec in jobs.registry.periodic()
+    assert spec.every == dt.timedelta(minutes=5)
+
+
+async def test_a_merchant_sweeps_its_settled_deposits_through_the_api(
+    merchant: MerchantFixture, books: Books, runtime: Runtime
+) -> None:
+    m = merchant.id
+    await books.top_up(m, 15_000_000, vault="deposit", provider="topremit")
+    request = {"requestId": str(uuid.uuid4())}
+
+    off = await merchant.client.post("/v1/settlements/sweeps", request)
+    assert off.status_code == 409, off.text
+    assert off.json()["message"] == "CONFLICT"
+    assert "settlement is off" in off.json()["reason"]
+
+    await configure(books, m, mode="on_demand", delay_days=0)
+    request = {"requestId": str(uuid.uuid4())}
+    swept = await merchant.client.post("/v1/settlements/sweeps", request)
+    assert swept.status_code == 201, swept.text
+    data = swept.json()["data"]
+    assert (data["swept"], data["amount"], data["targetProvider"], data["delay"]) == (
+        True,
+        "150000.00",
+        "finpay",
+        "T+0",
+    )
+    replay = await merchant.client.post("/v1/settlements/sweeps", request)
+    assert replay.content == swept.content  # the same requestId sweeps once
+    nothing = await merchant.client.post("/v1/settlements/sweeps", {"requestId": "again-1"})
+    assert nothing.status_code == 201
+    assert (nothing.json()["data"]["swept"], nothing.json()["data"]["amount"]) == (False, "0.00")
+
+    assert (await books.balance(vault(m, "finpay", "withdrawal"))).available == 15_000_000
+    (event,) = await debit_events(runtime, m)
+    assert event["description"] == "Settlement on request"
+    assert event["originalReferenceNo"] == data["transferId"]
+    missing = await merchant.client.post("/v1/settlements/sweeps", {})
+    assert missing.status_code == 422
+    assert await books.verify() == []

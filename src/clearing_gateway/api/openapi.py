@@ -153,6 +153,9 @@ OPERATIONS: dict[str, Operation] = {
         "getDeposit", DEPOSITS, response_example=samples.DEPOSIT_GET
     ),
     "GET /v1/balances": Operation("getBalances", BALANCES, response_example=samples.BALANCES),
+    "POST /v1/settlements/sweeps": Operation(
+        "sweepSettledDeposits", BALANCES, _MUTATION, True, True, samples.SWEEP, samples.SWEEP_201
+    ),
     "GET /v1/debits/{caciTxId}": Operation(
         "getDebit", BALANCES, addition=True, response_example=samples.DEBIT_200
     ),

@@ -385,7 +385,24 @@ DEBIT_200 = _ok(
         "trxDateTime": "2026-11-30T17:00:00Z",
         "createdAt": "2026-11-30T17:00:00Z",
     },
-    requestId="019dd5b1-7c2a-7f31-8a40-2b9e5c1d0a78",
+)
+SWEEP = {"requestId": "9a3c7e52-1d4b-4f0e-8b6a-2c5d7e9f1a30"}
+SWEEP_201 = _ok(
+    201,
+    1780016400123,
+    {
+        "swept": True,
+        "sweepId": "019dd5b1-7c29-7b11-9e2f-0a1b2c3d4e5f",
+        "amount": "150000.00",
+        "currency": "IDR",
+        "targetProvider": "finpay",
+        "delay": "T+0",
+        "cutoff": "2026-12-01T03:00:00Z",
+        "transferId": "settlement:4f1e6c1a-2b7d-4c55-9d0e-6f5a3b2c1d00:"
+        "api:019dd5b1-7c29-7b11-9e2f-0a1b2c3d4e60",
+        "createdAt": "2026-12-01T03:00:00Z",
+    },
+    requestId=SWEEP["requestId"],
 )
 SIMULATE_TOP_UP = {
     "requestId": "5b0f7f0e-3c55-4a8e-9d2b-1a6f0c7e2d11",

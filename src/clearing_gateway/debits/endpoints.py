@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from clearing_gateway.api.deps import MerchantDep, SessionDep
@@ -28,8 +28,6 @@ router = APIRouter(prefix="/v1/debits", tags=["Balances"])
         "own debits are found."
     ),
 )
-async def get_debit(
-    caciTxId: uuid.UUID, request: Request, session: SessionDep, merchant: MerchantDep
-) -> Response:
+async def get_debit(caciTxId: uuid.UUID, session: SessionDep, merchant: MerchantDep) -> Response:
     debit = await service.get_debit(session, merchant.id, caciTxId)
-    return EnvelopeResponse(debit_out(debit), request_id=getattr(request.state, "request_id", None))
+    return EnvelopeResponse(debit_out(debit))

@@ -91,3 +91,9 @@ async def get_debit(
     if debit is None:
         raise not_found(f"debit {caci_tx_id}")
     return debit
+
+
+async def recent(
+    session: AsyncSession, merchant_id: uuid.UUID | None, limit: int = 100
+) -> list[MerchantDebit]:
+    return await DebitRepository(session).recent(merchant_id, limit)

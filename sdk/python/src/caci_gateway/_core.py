@@ -178,6 +178,10 @@ class Operations:
         return Call("GET", "/v1/balances", _data(list[m.ProviderBalances]))
 
     @staticmethod
+    def sweep_settled_deposits(request: m.SweepRequest) -> Call[m.Sweep]:
+        return _mutation("POST", "/v1/settlements/sweeps", request, _data(m.Sweep))
+
+    @staticmethod
     def get_debit(caci_tx_id: str) -> Call[m.Debit]:
         return Call("GET", f"/v1/debits/{segment(caci_tx_id)}", _data(m.Debit))
 

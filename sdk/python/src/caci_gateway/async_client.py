@@ -201,6 +201,10 @@ class AsyncCaciClient:
     async def get_balances(self) -> list[m.ProviderBalances]:
         return await self.execute(ops.get_balances())
 
+    async def sweep_settled_deposits(self, request: m.SweepRequest | None = None) -> m.Sweep:
+        """Move settled deposits into the withdrawal vault now (settlement must be on)."""
+        return await self.execute(ops.sweep_settled_deposits(request or m.SweepRequest()))
+
     async def get_debit(self, caci_tx_id: str) -> m.Debit:
         """The debit a `debit_notify` announced (settlement sweep, fee, adjustment)."""
         return await self.execute(ops.get_debit(caci_tx_id))

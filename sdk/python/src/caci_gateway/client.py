@@ -189,6 +189,10 @@ class CaciClient:
     def get_balances(self) -> list[m.ProviderBalances]:
         return self.execute(ops.get_balances())
 
+    def sweep_settled_deposits(self, request: m.SweepRequest | None = None) -> m.Sweep:
+        """Move settled deposits into the withdrawal vault now (settlement must be on)."""
+        return self.execute(ops.sweep_settled_deposits(request or m.SweepRequest()))
+
     def get_debit(self, caci_tx_id: str) -> m.Debit:
         """The debit a `debit_notify` announced (settlement sweep, fee, adjustment)."""
         return self.execute(ops.get_debit(caci_tx_id))

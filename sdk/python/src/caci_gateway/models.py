@@ -131,6 +131,10 @@ class BalanceTopUpRequest(_Request):
     currency: str | None = None
 
 
+class SweepRequest(_Request):
+    """Sweep Settled Deposits: only a requestId (generated when omitted)."""
+
+
 class TransactionFilters(_Wire):
     """Query of List Deposits / List Withdrawals (range at most 90 days)."""
 
@@ -301,6 +305,21 @@ class Debit(_Wire):
     description: str | None = None
     original_reference_no: str | None = None
     trx_date_time: str | None = None
+    created_at: str | None = None
+
+
+class Sweep(_Wire):
+    """Sweep Settled Deposits: what moved into the withdrawal vault (`swept` false: nothing
+    had settled yet)."""
+
+    swept: bool
+    sweep_id: str | None = None
+    amount: str
+    currency: str
+    target_provider: str
+    delay: str
+    cutoff: str
+    transfer_id: str | None = None
     created_at: str | None = None
 
 
