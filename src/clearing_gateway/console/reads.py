@@ -97,6 +97,25 @@ class ConsoleReads:
                     flow.finished += int(count)
         return sorted(flows.values(), key=lambda f: (f.kind, f.provider))
 
+    async def own_counts(
+        self, merchant_id: uuid.UUID, since: dt.datetime
+    ) -> dict[str, tuple[int, int]]:
+        """A merchant's (count, succeeded) since `since`, per kind, on its own index."""
+        out = {}
+        for kind, model in (("deposit", Deposit), ("withdrawal", Withdrawal)):
+            table: Any = model
+            rows = await self.session.execute(
+                select(table.status, func.count())
+                .where(table.merchant_id == merchant_id, table.created_at >= since)
+                .group_by(table.status)
+            )
+            counts = {status: int(n) for status, n in rows}
+            out[kind] = (
+                sum(counts.values()),
+                sum(counts.get(s, 0) for s in SUCCESSFUL[kind]),
+            )
+        return out
+
     async def hourly_volume(self, since: dt.datetime) -> list[tuple[str, int, int]]:
         """(hour "HH", deposit volume, withdrawal volume) in minor units, IDR only."""
         buckets: dict[str, list[int]] = {}
