@@ -177,6 +177,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         deposit = seeded["deposit_ids"][len(seeded["deposit_ids"]) // 2]
         m = merchant["merchantId"]
         pages = {
+            # The noise floor: no database work at all, so what it costs is the machine.
+            "noise floor: /healthz": (ops, "/healthz"),
             "ops overview": (ops, "/console/ops"),
             "ops search: deposit id": (ops, f"/console/ops/search?q={deposit}"),
             "ops search: provider reference": (ops, "/console/ops/search?q=BULK500000"),

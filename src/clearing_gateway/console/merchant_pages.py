@@ -319,7 +319,7 @@ async def webhook_page(request: Request, principal: MemberDep, session: DbDep) -
     hooks = await webhooks.list_webhooks(session, merchant_id)
     status = request.query_params.get("status") or None
     deliveries = await webhooks.list_deliveries(
-        session, merchant_id, status=None if status in (None, "all") else status, limit=100
+        session, merchant_id, status=None if status in (None, "all") else status, limit=50
     )
     from clearing_gateway.console.ops_pages import delivery_table
 
