@@ -16,6 +16,7 @@ from clearing_gateway.jobs.models import Job
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey
 from clearing_gateway.merchants.repository import MerchantRepository
+from clearing_gateway.providers.models import ProviderCallback
 from clearing_gateway.reconciliation.models import ReconciliationBreak
 from clearing_gateway.webhooks.models import WebhookEvent
 from clearing_gateway.withdrawals.models import Withdrawal
@@ -416,3 +417,32 @@ def ledger_now() -> Any:
     from clearing_gateway.kit.clock import utcnow
 
     return utcnow()
+
+
+async def test_callback_replay_records_a_new_verdict_and_recheck_needs_a_submission(
+    runtime: Runtime, seeded: Seeded, browser: Any
+) -> None:
+    async with browser() as b:
+        await b.login(OPERATOR)
+        replayed = await b.post(f"/console/ops/queues/callbacks/{seeded.callback_id}/replay")
+        assert replayed.status_code == 303
+        assert "Replayed" in replayed.headers["location"]
+        assert "rejected" in replayed.headers["location"]  # the stored body is unsigned
+        recheck = await b.post(f"/console/ops/withdrawals/{seeded.withdrawal_id}/recheck")
+        assert "kind=error" in recheck.headers["location"]
+        assert "only+a+submitted+one" in recheck.headers["location"]
+    async with runtime.sessionmaker() as session:
+        rows = (
+            await session.scalars(
+                select(ProviderCallback).where(ProviderCallback.provider == "finpay")
+            )
+        ).all()
+        assert len(rows) == 2  # the original, untouched, and the replay with its own verdict
+        assert {r.source for r in rows} == {None, "replay"}
+        emptied = next(r for r in rows if r.source == "replay")
+        assert emptied.status == "rejected"
+    async with browser() as b:
+        await b.login(OPERATOR)
+        again = await b.post(f"/console/ops/queues/callbacks/{emptied.id}/replay")
+        assert "kind=error" in again.headers["location"]
+        assert "keeps+no+body" in again.headers["location"]

@@ -12,7 +12,6 @@ from clearing_gateway.console import service
 from clearing_gateway.console.models import Role
 from clearing_gateway.console.passwords import MIN_LENGTH, generate_password
 from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
-from clearing_gateway.kit.logging import configure_logging, logs_to_stderr
 
 app = typer.Typer(no_args_is_help=True, help="Console accounts (web console at /console)")
 
@@ -36,8 +35,6 @@ def create(
     ] = False,
 ) -> None:
     """Create a console login; the password is stored only as an argon2 hash."""
-    # stdout carries exactly one JSON document (scripts parse it); the audit row is enough.
-    configure_logging("WARNING")
     shown = False
     if password is None:
         import sys
@@ -65,12 +62,12 @@ def create(
             detail=f"role={role} (command line)",
             merchant_id=merchant_id,
             actor_email="cli",
+            quiet=True,  # stdout carries exactly one JSON document; the row is the record
         )
         return str(account.id)
 
     try:
-        with logs_to_stderr():
-            account_id = run_in_transaction(_create)
+        account_id = run_in_transaction(_create)
     except service.AccountError as exc:
         fail(str(exc))
     out = {"accountId": account_id, "email": email.strip().lower(), "role": role}

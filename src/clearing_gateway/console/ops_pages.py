@@ -102,10 +102,8 @@ async def overview(request: Request, principal: OperatorDep, session: DbDep) -> 
     today = start_of_day(now)
     reads = ConsoleReads(session)
     flows = await reads.flows(today)
-    attempts, succeeded, lags = await reads.webhook_health(today)
-    depth = await reads.job_depth(now)
-    work = await reads.work_counts()
-    rejected = await reads.rejected_callbacks(now - dt.timedelta(hours=24))
+    counts = await reads.counters(now, today, now - dt.timedelta(hours=24))
+    lags = await reads.webhook_lags(today)
     lag = f"{statistics.median(lags):.1f} s" if lags else "—"
     flow_rows = [
         row(
@@ -125,27 +123,27 @@ async def overview(request: Request, principal: OperatorDep, session: DbDep) -> 
     sections = [
         cards(
             [
-                card("Stuck withdrawals", work["stuck"], "/console/ops/queues/withdrawals"),
-                card("Open exceptions", work["exceptions"], "/console/ops/queues/exceptions"),
-                card("Reconciliation breaks", work["breaks"], "/console/ops/queues/breaks"),
+                card("Stuck withdrawals", counts["stuck"], "/console/ops/queues/withdrawals"),
+                card("Open exceptions", counts["exceptions"], "/console/ops/queues/exceptions"),
+                card("Reconciliation breaks", counts["breaks"], "/console/ops/queues/breaks"),
                 card(
                     "Webhook success today",
-                    percent(succeeded, attempts),
+                    percent(counts["webhook_succeeded"], counts["webhook_attempts"]),
                     "/console/ops/queues/webhooks",
-                    f"{attempts} attempts · median lag {lag}",
+                    f"{counts['webhook_attempts']} attempts · median lag {lag}",
                 ),
                 card(
                     "Job queue",
-                    depth.get("due", 0),
+                    counts["jobs_due"],
                     "/console/ops/queues/jobs",
-                    f"due now · {depth.get('pending', 0)} pending · "
-                    f"{depth.get('running', 0)} running · {depth.get('failed', 0)} failed",
+                    f"due now · {counts['jobs_pending']} pending · "
+                    f"{counts['jobs_running']} running · {counts['jobs_failed']} failed",
                 ),
                 card(
                     "Callbacks",
-                    rejected,
+                    counts["callbacks_rejected"],
                     "/console/ops/queues/callbacks?status=rejected",
-                    f"rejected in 24 h · {work['callbacks_waiting']} waiting",
+                    f"rejected in 24 h · {counts['callbacks_waiting']} waiting",
                 ),
             ]
         ),
@@ -868,7 +866,7 @@ async def break_resolve(
 async def callback_queue(request: Request, principal: OperatorDep, session: DbDep) -> Response:
     provider = request.query_params.get("provider") or None
     status = request.query_params.get("status") or None
-    found = await InboxRepository(session).list(provider=provider, status=status, limit=200)
+    found = await InboxRepository(session).list(provider=provider, status=status, limit=100)
     rows = [
         row(
             cell(str(c.id), href=f"/console/ops/queues/callbacks/{c.id}"),
@@ -1058,7 +1056,7 @@ async def webhook_queue(request: Request, principal: OperatorDep, session: DbDep
             transaction_id=transaction,
             webhook_id=params.get("webhook") or None,
             status=None if status == "all" else status,
-            limit=200,
+            limit=50,
         )
     except (ValueError, GatewayError) as exc:
         return done(
@@ -1528,7 +1526,7 @@ async def create_member_page(
 
 @router.get("/audit")
 async def audit_log(request: Request, principal: OperatorDep, session: DbDep) -> Response:
-    entries = await ConsoleRepository(session).audit(limit=300)
+    entries = await ConsoleRepository(session).audit(limit=200)
     rows = [
         row(
             when(e.created_at),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.console.models import ConsoleAuditEntry
@@ -70,257 +70,236 @@ class ConsoleReads:
         return self.session.get_bind().dialect.name
 
     # --- overview -----------------------------------------------------------------------
+    # Each figure family is one round trip (UNION ALL, scalar subqueries): on a busy
+    # database the page costs four queries, not fifteen.
 
     async def flows(self, since: dt.datetime) -> list[Flow]:
-        flows: dict[tuple[str, str], Flow] = {}
+        parts = []
         for kind, model in (("deposit", Deposit), ("withdrawal", Withdrawal)):
             table: Any = model
-            rows = await self.session.execute(
+            parts.append(
                 select(
+                    literal(kind).label("kind"),
                     table.provider,
                     table.status,
                     table.currency,
-                    func.count(),
-                    func.coalesce(func.sum(table.amount), 0),
+                    func.count().label("n"),
+                    func.coalesce(func.sum(table.amount), 0).label("volume"),
                 )
                 .where(table.created_at >= since)
                 .group_by(table.provider, table.status, table.currency)
             )
-            for provider, status, currency, count, volume in rows:
-                flow = flows.setdefault((kind, provider), Flow(provider, kind))
-                flow.count += int(count)
-                flow.volume[currency] = flow.volume.get(currency, 0) + int(volume)
-                if status in SUCCESSFUL[kind]:
-                    flow.succeeded += int(count)
-                    flow.finished += int(count)
-                elif status == "FAILED":
-                    flow.finished += int(count)
+        flows: dict[tuple[str, str], Flow] = {}
+        for kind, provider, status, currency, count, volume in await self.session.execute(
+            union_all(*parts)
+        ):
+            flow = flows.setdefault((kind, provider), Flow(provider, kind))
+            flow.count += int(count)
+            flow.volume[currency] = flow.volume.get(currency, 0) + int(volume)
+            if status in SUCCESSFUL[kind]:
+                flow.succeeded += int(count)
+                flow.finished += int(count)
+            elif status == "FAILED":
+                flow.finished += int(count)
         return sorted(flows.values(), key=lambda f: (f.kind, f.provider))
+
+    async def own_counts(
+        self, merchant_id: uuid.UUID, since: dt.datetime
+    ) -> dict[str, tuple[int, int]]:
+        """A merchant's (count, succeeded) since `since`, per kind, on its own index."""
+        parts = []
+        for kind, model in (("deposit", Deposit), ("withdrawal", Withdrawal)):
+            table: Any = model
+            parts.append(
+                select(literal(kind).label("kind"), table.status, func.count().label("n"))
+                .where(table.merchant_id == merchant_id, table.created_at >= since)
+                .group_by(table.status)
+            )
+        out = {"deposit": (0, 0), "withdrawal": (0, 0)}
+        for kind, status, count in await self.session.execute(union_all(*parts)):
+            total, good = out[kind]
+            out[kind] = (
+                total + int(count),
+                good + (int(count) if status in SUCCESSFUL[kind] else 0),
+            )
+        return out
 
     async def hourly_volume(self, since: dt.datetime) -> list[tuple[str, int, int]]:
         """(hour "HH", deposit volume, withdrawal volume) in minor units, IDR only."""
-        buckets: dict[str, list[int]] = {}
-        for index, model in enumerate((Deposit, Withdrawal)):
+        parts = []
+        for kind, model in (("deposit", Deposit), ("withdrawal", Withdrawal)):
             table: Any = model
             if self._dialect == "postgresql":
                 hour = func.to_char(func.timezone("UTC", table.created_at), "HH24")
             else:
                 hour = func.strftime("%H", table.created_at)
-            rows = await self.session.execute(
-                select(hour, func.coalesce(func.sum(table.amount), 0))
+            parts.append(
+                select(
+                    literal(kind).label("kind"),
+                    hour.label("hour"),
+                    func.coalesce(func.sum(table.amount), 0).label("volume"),
+                )
                 .where(table.created_at >= since, table.currency == "IDR")
                 .group_by(hour)
             )
-            for label, volume in rows:
-                buckets.setdefault(str(label), [0, 0])[index] += int(volume)
+        buckets: dict[str, list[int]] = {}
+        for kind, label, volume in await self.session.execute(union_all(*parts)):
+            buckets.setdefault(str(label), [0, 0])[0 if kind == "deposit" else 1] += int(volume)
         return [(h, v[0], v[1]) for h, v in sorted(buckets.items())]
 
-    async def webhook_health(self, since: dt.datetime) -> tuple[int, int, list[float]]:
-        """(attempts, succeeded, lags in seconds of the latest successful first attempts)."""
+    async def webhook_lags(self, since: dt.datetime) -> list[float]:
+        """Seconds from event to successful delivery, for the latest 500 since `since`."""
         rows = await self.session.execute(
-            select(WebhookDelivery.status, func.count())
-            .where(WebhookDelivery.created_at >= since)
-            .group_by(WebhookDelivery.status)
-        )
-        counts = {status: int(n) for status, n in rows}
-        lag_rows = await self.session.execute(
             select(WebhookDelivery.created_at, WebhookEvent.created_at)
             .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
             .where(WebhookDelivery.created_at >= since, WebhookDelivery.status == "succeeded")
             .order_by(WebhookDelivery.created_at.desc())
             .limit(500)
         )
-        lags = [max(0.0, (sent - made).total_seconds()) for sent, made in lag_rows]
-        return sum(counts.values()), counts.get("succeeded", 0), lags
+        return [max(0.0, (sent - made).total_seconds()) for sent, made in rows]
 
-    async def job_depth(self, now: dt.datetime) -> dict[str, int]:
-        rows = await self.session.execute(
-            select(Job.status, func.count())
-            .where(Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED)))
-            .group_by(Job.status)
-        )
-        depth = {status: int(n) for status, n in rows}
-        depth["due"] = int(
-            await self.session.scalar(
-                select(func.count())
-                .select_from(Job)
-                .where(Job.status == JobStatus.PENDING, Job.run_at <= now)
-            )
-            or 0
-        )
-        return depth
+    async def counters(
+        self, now: dt.datetime, today: dt.datetime, day_ago: dt.datetime
+    ) -> dict[str, int]:
+        """Work waiting and health counts, one query of scalar subqueries."""
 
-    async def work_counts(self) -> dict[str, int]:
-        async def count(statement: Any) -> int:
-            return int(await self.session.scalar(statement) or 0)
+        def count(model: Any, *where: Any) -> Any:
+            return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
-        return {
-            "stuck": await count(
-                select(func.count())
-                .select_from(Withdrawal)
-                .where(Withdrawal.stuck_since.is_not(None))
-            ),
-            "exceptions": await count(
-                select(func.count())
-                .select_from(PaymentException)
-                .where(PaymentException.resolved_at.is_(None))
-            ),
-            "breaks": await count(
-                select(func.count())
-                .select_from(ReconciliationBreak)
-                .where(ReconciliationBreak.status == BreakStatus.OPEN)
-            ),
-            "callbacks_waiting": await count(
-                select(func.count())
-                .select_from(ProviderCallback)
-                .where(ProviderCallback.status == CallbackStatus.RECEIVED)
-            ),
-        }
-
-    async def rejected_callbacks(self, since: dt.datetime) -> int:
-        return int(
-            await self.session.scalar(
-                select(func.count())
-                .select_from(ProviderCallback)
-                .where(
-                    ProviderCallback.status == CallbackStatus.REJECTED,
-                    ProviderCallback.received_at >= since,
+        row = (
+            await self.session.execute(
+                select(
+                    count(Withdrawal, Withdrawal.stuck_since.is_not(None)).label("stuck"),
+                    count(PaymentException, PaymentException.resolved_at.is_(None)).label(
+                        "exceptions"
+                    ),
+                    count(
+                        ReconciliationBreak, ReconciliationBreak.status == BreakStatus.OPEN
+                    ).label("breaks"),
+                    count(
+                        ProviderCallback, ProviderCallback.status == CallbackStatus.RECEIVED
+                    ).label("callbacks_waiting"),
+                    count(
+                        ProviderCallback,
+                        ProviderCallback.status == CallbackStatus.REJECTED,
+                        ProviderCallback.received_at >= day_ago,
+                    ).label("callbacks_rejected"),
+                    count(Job, Job.status == JobStatus.PENDING).label("jobs_pending"),
+                    count(Job, Job.status == JobStatus.PENDING, Job.run_at <= now).label(
+                        "jobs_due"
+                    ),
+                    count(Job, Job.status == JobStatus.RUNNING).label("jobs_running"),
+                    count(Job, Job.status == JobStatus.FAILED).label("jobs_failed"),
+                    count(WebhookDelivery, WebhookDelivery.created_at >= today).label(
+                        "webhook_attempts"
+                    ),
+                    count(
+                        WebhookDelivery,
+                        WebhookDelivery.created_at >= today,
+                        WebhookDelivery.status == "succeeded",
+                    ).label("webhook_succeeded"),
                 )
             )
-            or 0
-        )
+        ).one()
+        return {key: int(value or 0) for key, value in row._mapping.items()}
 
     # --- search -------------------------------------------------------------------------
 
     async def search(self, query: str, merchant_id: uuid.UUID | None = None) -> list[Hit]:
         """Whatever the text names: ids, references, VA numbers. Exact matches only, each
-        on an index; a merchant's search sees only its own rows."""
+        on an index, all probed in one UNION ALL; then only the rows found are read. A
+        merchant's search sees only its own rows."""
         text = query.strip()[:128]
         if not text:
             return []
-        hits: list[Hit] = []
-
-        def mine(owner: uuid.UUID | None) -> bool:
-            return merchant_id is None or owner == merchant_id
-
         try:
             as_id: uuid.UUID | None = uuid.UUID(text)
         except ValueError:
             as_id = None
-        if as_id is not None:
-            deposit = await self.session.get(Deposit, as_id)
-            if deposit and mine(deposit.merchant_id):
-                hits.append(_deposit_hit(deposit))
-            withdrawal = await self.session.get(Withdrawal, as_id)
-            if withdrawal and mine(withdrawal.merchant_id):
-                hits.append(_withdrawal_hit(withdrawal))
-            if merchant_id is None:
-                hits.extend(await self._operator_ids(as_id))
-            webhook = await self.session.get(Webhook, as_id)
-            if webhook and mine(webhook.merchant_id):
-                hits.append(
-                    Hit(
-                        "webhook",
-                        f"Webhook {webhook.event_type} → {webhook.url}",
-                        f"/console/ops/queues/webhooks?webhook={webhook.id}",
-                        webhook.merchant_id,
-                    )
-                )
-            delivery = await self.session.get(WebhookDelivery, as_id)
-            if delivery and mine(delivery.merchant_id):
-                hits.append(
-                    Hit(
-                        "webhook delivery",
-                        f"Delivery #{delivery.attempt} of {delivery.event_type} "
-                        f"for {delivery.transaction_id}: {delivery.status}",
-                        f"/console/ops/queues/webhooks?transaction={delivery.transaction_id}",
-                        delivery.merchant_id,
-                    )
-                )
-        scope_w = [Withdrawal.merchant_id == merchant_id] if merchant_id else []
-        scope_d = [Deposit.merchant_id == merchant_id] if merchant_id else []
-        for withdrawal in await self.session.scalars(
-            select(Withdrawal).where(Withdrawal.merchant_reference == text, *scope_w).limit(20)
-        ):
-            hits.append(_withdrawal_hit(withdrawal, "merchant reference"))
-        for column in (Withdrawal.provider_reference, Withdrawal.provider_transaction_id):
-            for withdrawal in await self.session.scalars(
-                select(Withdrawal).where(column == text, *scope_w).limit(20)
-            ):
-                hits.append(_withdrawal_hit(withdrawal, "provider reference"))
-        for deposit in await self.session.scalars(
-            select(Deposit)
-            .where(Deposit.provider.in_(PROVIDERS), Deposit.payment_request_id == text, *scope_d)
-            .limit(20)
-        ):
-            hits.append(_deposit_hit(deposit, "provider reference"))
-        for account in await self.session.scalars(
-            select(VirtualAccount)
-            .where(
-                VirtualAccount.virtual_account_no == text,
-                *([VirtualAccount.merchant_id == merchant_id] if merchant_id else []),
-            )
-            .limit(20)
-        ):
-            base = "/console/ops/deposits" if merchant_id is None else "/console/m/deposits"
-            hits.append(
-                Hit(
-                    "virtual account",
-                    f"VA {account.virtual_account_no} ({account.bank_code}, {account.provider}) "
-                    f"of user {account.user_ref}: {account.status}",
-                    f"{base}?va={account.virtual_account_no}",
-                    account.merchant_id,
-                )
-            )
-        seen: set[str] = set()
-        unique = []
-        for hit in hits:
-            if hit.href + hit.kind not in seen:
-                seen.add(hit.href + hit.kind)
-                unique.append(hit)
-        return unique
+        probes: list[Any] = []
 
-    async def _operator_ids(self, as_id: uuid.UUID) -> list[Hit]:
-        hits = []
-        merchant = await self.session.get(Merchant, as_id)
-        if merchant:
-            hits.append(
-                Hit("merchant", merchant.name, f"/console/ops/merchants/{merchant.id}", merchant.id)
-            )
-        event = await self.session.get(WebhookEvent, as_id)
-        if event:
-            hits.append(
-                Hit(
-                    "webhook event",
-                    f"{event.event_type} for {event.transaction_id}",
-                    f"/console/ops/queues/webhooks?transaction={event.transaction_id}",
-                    event.merchant_id,
+        def probe(kind: str, model: Any, *where: Any) -> None:
+            if merchant_id is not None and hasattr(model, "merchant_id"):
+                where = (*where, model.merchant_id == merchant_id)
+            probes.append(
+                select(literal(kind).label("kind"), cast(model.id, String).label("id")).where(
+                    *where
                 )
             )
-        callback = await self.session.get(ProviderCallback, as_id)
-        if callback:
-            hits.append(
-                Hit(
-                    "provider callback",
-                    f"{callback.provider}/{callback.channel}: {callback.status}",
-                    f"/console/ops/queues/callbacks/{callback.id}",
-                    None,
-                )
+
+        if as_id is not None:
+            for kind, model in _ID_KINDS:
+                if merchant_id is None or hasattr(model, "merchant_id"):
+                    probe(kind, model, model.id == as_id)
+        probe("withdrawal", Withdrawal, Withdrawal.merchant_reference == text)
+        probe("withdrawal", Withdrawal, Withdrawal.provider_reference == text)
+        probe("withdrawal", Withdrawal, Withdrawal.provider_transaction_id == text)
+        probe(
+            "deposit", Deposit, Deposit.provider.in_(PROVIDERS), Deposit.payment_request_id == text
+        )
+        probe("virtual account", VirtualAccount, VirtualAccount.virtual_account_no == text)
+        found = list(
+            dict.fromkeys(
+                (kind, key) for kind, key in await self.session.execute(union_all(*probes))
             )
-        exception = await self.session.get(PaymentException, as_id)
-        if exception:
-            hits.append(
-                Hit(
-                    "payment exception",
-                    f"{exception.reason} ({exception.virtual_account_no})",
-                    "/console/ops/queues/exceptions?all=1",
-                    exception.merchant_id,
-                )
+        )
+        hits = [await self._hit(kind, uuid.UUID(str(key))) for kind, key in found[:50]]
+        return [h for h in hits if h is not None]
+
+    async def _hit(self, kind: str, key: uuid.UUID) -> Hit | None:
+        model = dict((*_ID_KINDS, ("virtual account", VirtualAccount)))[kind]
+        row: Any = await self.session.get(model, key)
+        if row is None:
+            return None
+        if kind == "deposit":
+            return _deposit_hit(row)
+        if kind == "withdrawal":
+            return _withdrawal_hit(row)
+        if kind == "virtual account":
+            return Hit(
+                kind,
+                f"VA {row.virtual_account_no} ({row.bank_code}, {row.provider}) "
+                f"of user {row.user_ref}: {row.status}",
+                f"/console/ops/deposits?va={row.virtual_account_no}",
+                row.merchant_id,
             )
-        job = await self.session.get(Job, as_id)
-        if job:
-            hits.append(Hit("job", f"{job.kind}: {job.status}", "/console/ops/queues/jobs", None))
-        return hits
+        if kind == "merchant":
+            return Hit(kind, row.name, f"/console/ops/merchants/{row.id}", row.id)
+        if kind == "webhook":
+            return Hit(
+                kind,
+                f"Webhook {row.event_type} → {row.url}",
+                f"/console/ops/queues/webhooks?webhook={row.id}&status=all",
+                row.merchant_id,
+            )
+        if kind in ("webhook delivery", "webhook event"):
+            label = (
+                f"Delivery #{row.attempt} of {row.event_type} for {row.transaction_id}: "
+                f"{row.status}"
+                if kind == "webhook delivery"
+                else f"{row.event_type} for {row.transaction_id}"
+            )
+            return Hit(
+                kind,
+                label,
+                f"/console/ops/queues/webhooks?transaction={row.transaction_id}&status=all",
+                row.merchant_id,
+            )
+        if kind == "provider callback":
+            return Hit(
+                kind,
+                f"{row.provider}/{row.channel}: {row.status}",
+                f"/console/ops/queues/callbacks/{row.id}",
+                None,
+            )
+        if kind == "payment exception":
+            return Hit(
+                kind,
+                f"{row.reason} ({row.virtual_account_no})",
+                "/console/ops/queues/exceptions?all=1",
+                row.merchant_id,
+            )
+        return Hit(kind, f"{row.kind}: {row.status}", "/console/ops/queues/jobs", None)
 
     # --- lists --------------------------------------------------------------------------
 
@@ -413,7 +392,7 @@ class ConsoleReads:
             )
         ).all()
 
-    async def failed_jobs(self, limit: int = 200) -> Sequence[Job]:
+    async def failed_jobs(self, limit: int = 100) -> Sequence[Job]:
         return (
             await self.session.scalars(
                 select(Job)
@@ -435,6 +414,21 @@ class ConsoleReads:
                 .offset(offset)
             )
         ).all()
+
+
+# Tables whose primary key the search box looks up. Job and ProviderCallback have no
+# merchant: a merchant's search never probes them.
+_ID_KINDS: tuple[tuple[str, Any], ...] = (
+    ("deposit", Deposit),
+    ("withdrawal", Withdrawal),
+    ("merchant", Merchant),
+    ("webhook", Webhook),
+    ("webhook delivery", WebhookDelivery),
+    ("webhook event", WebhookEvent),
+    ("provider callback", ProviderCallback),
+    ("payment exception", PaymentException),
+    ("job", Job),
+)
 
 
 def _filtered(statement: Any, table: Any, filters: ListFilters) -> Any:

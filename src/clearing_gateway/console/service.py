@@ -158,8 +158,10 @@ async def audit(
     merchant_id: uuid.UUID | None = None,
     source_ip: str | None = None,
     actor_email: str | None = None,
+    quiet: bool = False,
 ) -> None:
-    """One audit row in the action's own transaction: no action without its record."""
+    """One audit row in the action's own transaction: no action without its record.
+    `quiet`: no log line (the command line's stdout carries only its JSON result)."""
     entry = ConsoleAuditEntry(
         actor_id=principal.account_id if principal else None,
         actor_email=principal.email if principal else (actor_email or "-"),
@@ -171,6 +173,8 @@ async def audit(
         created_at=utcnow(),
     )
     await ConsoleRepository(session).add(entry)
+    if quiet:
+        return
     log.info(
         "console.action",
         action=action,

@@ -23,6 +23,7 @@ from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.console import service
 from clearing_gateway.console.service import Principal
 from clearing_gateway.kit.ids import parse_uuid
+from clearing_gateway.merchants.auth import client_address
 
 HERE = Path(__file__).parent
 COOKIE = "cgw_console"
@@ -152,7 +153,14 @@ def uuid_or_404(value: str, what: str) -> uuid.UUID:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The browser's address (X-Forwarded-For only from TRUSTED_PROXIES), for the login
+    throttle and the audit log."""
+    peer = request.client.host if request.client else None
+    return client_address(
+        peer,
+        request.headers.get("x-forwarded-for"),
+        runtime_of(request).settings.trusted_proxy_networks,
+    )
 
 
 def render(

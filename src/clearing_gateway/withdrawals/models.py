@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clearing_gateway.db import Amount, Base, UtcDateTime
@@ -52,6 +52,13 @@ class Withdrawal(Base):
         # The console: every merchant's withdrawals by time, and search by reference.
         Index("ix_withdrawals_created_provider", "created_at", "provider"),
         Index("ix_withdrawals_merchant_reference", "merchant_reference"),
+        # The stuck queue and its count read only the few flagged rows.
+        Index(
+            "ix_withdrawals_stuck_since",
+            "stuck_since",
+            postgresql_where=text("stuck_since IS NOT NULL"),
+            sqlite_where=text("stuck_since IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)  # caciTxId
