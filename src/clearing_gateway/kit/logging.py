@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -21,30 +20,13 @@ def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutabl
 
 
 class _CurrentStdout:
-    """Writes to whatever sys.stdout (or sys.stderr, once a command asks for it) is now,
-    so cached loggers follow redirection."""
-
-    to_stderr = False
+    """Writes to whatever sys.stdout is now, so cached loggers follow redirection."""
 
     def write(self, text: str) -> int:
-        return (sys.stderr if self.to_stderr else sys.stdout).write(text)
+        return sys.stdout.write(text)
 
     def flush(self) -> None:
-        (sys.stderr if self.to_stderr else sys.stdout).flush()
-
-
-_stream = _CurrentStdout()
-
-
-@contextlib.contextmanager
-def logs_to_stderr() -> Iterator[None]:
-    """For commands whose stdout is their output (one JSON document scripts parse):
-    every logger, cached ones included, writes to stderr meanwhile."""
-    before, _CurrentStdout.to_stderr = _CurrentStdout.to_stderr, True
-    try:
-        yield
-    finally:
-        _CurrentStdout.to_stderr = before
+        sys.stdout.flush()
 
 
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
@@ -63,7 +45,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
         ),
-        logger_factory=structlog.PrintLoggerFactory(_stream),  # type: ignore[arg-type]
+        logger_factory=structlog.PrintLoggerFactory(_CurrentStdout()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
 
