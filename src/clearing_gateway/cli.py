@@ -113,8 +113,11 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        # uvicorn's records go to the root handler (kit/logging.py): one JSON format.
+        log_config=None,
         log_level="warning",
-        access_log=False,
+        access_log=False,  # the gateway writes its own access line, with the request id
+        # X-Forwarded-For is believed only from TRUSTED_PROXIES (merchants/auth.py).
         proxy_headers=False,
     )
 
