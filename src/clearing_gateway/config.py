@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     worker_poll_interval_seconds: float = Field(default=0.5, gt=0)
     job_lease_seconds: float = Field(default=120.0, gt=0)
     job_retention_days: float = Field(default=7.0, gt=0)
+    # Merchant API rate limits (api/ratelimit.py): `limits` notation ("600/minute").
+    # Memory (per process) unless RATE_LIMIT_STORAGE_URL names Redis (async+redis://…).
+    rate_limit_enabled: bool = True
+    rate_limit_per_merchant: str = "1200/minute"
+    rate_limit_per_address: str = "600/minute"
+    rate_limit_storage_url: str | None = None
+    rate_limit_key_prefix: str = "clearing-gateway"
     # A standalone `worker` serves /metrics, /healthz and /readyz here (unset: none).
     worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
     worker_metrics_host: str = "127.0.0.1"
@@ -156,6 +163,17 @@ class Settings(BaseSettings):
     callback_stuck_after_minutes: float = Field(default=15.0, gt=0)
     # When set, every Finan webhook must carry a valid x-signature made with this secret.
     finan_webhook_secret: SecretStr | None = None
+
+    @field_validator("rate_limit_per_merchant", "rate_limit_per_address")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit like '600/minute': {value!r}") from exc
+        return value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
