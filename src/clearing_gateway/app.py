@@ -15,6 +15,7 @@ from clearing_gateway.api.errors import install_error_handlers
 from clearing_gateway.api.middleware import MerchantApiMiddleware
 from clearing_gateway.api.openapi import install_openapi
 from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.api.shutdown import install_drain
 from clearing_gateway.config import Settings, get_settings
 from clearing_gateway.db import create_engine, create_sessionmaker
 from clearing_gateway.deposits.endpoints import router as deposits_router
@@ -91,12 +92,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        restore_signals = install_drain(runtime, settings.drain_seconds)
         worker = start_worker(runtime) if settings.worker_in_process else None
         try:
             yield
         finally:
+            runtime.draining = True
+            restore_signals()
             if worker is not None:
-                await worker.stop()
+                await worker.stop(grace=settings.shutdown_timeout_seconds)
             if sandboxes is not None:
                 await sandboxes.aclose()
             await runtime.aclose()

@@ -117,6 +117,8 @@ def serve(
         log_config=None,
         log_level="warning",
         access_log=False,  # the gateway writes its own access line, with the request id
+        # Requests in flight at SIGTERM get this long to finish (docs/operations.md).
+        timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
         # X-Forwarded-For is believed only from TRUSTED_PROXIES (merchants/auth.py).
         proxy_headers=False,
     )

@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     rate_limit_per_address: str = "600/minute"
     rate_limit_storage_url: str | None = None
     rate_limit_key_prefix: str = "clearing-gateway"
+    # Graceful shutdown (docs/operations.md): on SIGTERM /readyz answers 503 for
+    # SHUTDOWN_DRAIN_SECONDS (default 5 in production, 0 in sandbox) while requests are
+    # still served, then the listener closes; requests and jobs in flight get
+    # SHUTDOWN_TIMEOUT_SECONDS to finish, after which unfinished jobs are released.
+    shutdown_drain_seconds: float | None = Field(default=None, ge=0)
+    shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
     # A standalone `worker` serves /metrics, /healthz and /readyz here (unset: none).
     worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
     worker_metrics_host: str = "127.0.0.1"
@@ -224,6 +230,12 @@ class Settings(BaseSettings):
                 "ALLOW_SQLITE_IN_PRODUCTION=true to accept it knowingly"
             )
         return None
+
+    @property
+    def drain_seconds(self) -> float:
+        if self.shutdown_drain_seconds is not None:
+            return self.shutdown_drain_seconds
+        return 5.0 if self.is_production else 0.0
 
     @property
     def worker_in_process(self) -> bool:

@@ -74,7 +74,7 @@ def worker(
         finally:
             # Graceful: no new claims (readyz turns 503), jobs in flight finish (each
             # bounded by its own timeout), then the HTTP face and the database close.
-            await running.stop()
+            await running.stop(grace=settings.shutdown_timeout_seconds)
             if server is not None and served is not None:
                 server.should_exit = True
                 await served

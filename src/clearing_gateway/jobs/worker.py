@@ -63,6 +63,7 @@ class Worker:
         self.lease = lease or dt.timedelta(seconds=settings.job_lease_seconds)
         self.processed = 0
         self._in_flight: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._tokens: dict[uuid.UUID, uuid.UUID] = {}
         self._keys: Counter[str] = Counter()
         self._periodic_slots: dict[str, int] = {}
         self._wake = asyncio.Event()
@@ -85,16 +86,40 @@ class Worker:
         self._stopping = False
         self._task = asyncio.create_task(self.run(), name=f"worker {self.name}")
 
-    async def stop(self) -> None:
-        """Stop claiming, let the jobs in flight finish, release resources."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop claiming, let the jobs in flight finish (at most `grace` seconds when
+        given), release resources. Jobs still running after the grace period are
+        cancelled and handed back due, so another worker takes them at once instead of
+        waiting for their lease to end."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
             await self._task
             self._task = None
         if self._in_flight:
-            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            await asyncio.wait(list(self._in_flight.values()), timeout=grace)
+        if self._in_flight:
+            await self._release_unfinished()
         await self.runtime.close_resources()
+
+    async def _release_unfinished(self) -> None:
+        tokens = {job_id: self._tokens[job_id] for job_id in self._in_flight}
+        tasks = list(self._in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        by_token: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for job_id, token in tokens.items():
+            by_token.setdefault(token, []).append(job_id)
+        try:
+            async with unit_of_work(self.runtime.sessionmaker) as session:
+                for token, ids in by_token.items():
+                    await repository.release(session, ids, token, now=self.clock())
+        except Exception:
+            # Their leases end anyway: the jobs become due again, later.
+            log.exception("could not release unfinished jobs", worker=self.name)
+            return
+        log.warning("released unfinished jobs at shutdown", worker=self.name, count=len(tokens))
 
     async def abandon(self) -> None:
         """Drop everything without recording outcomes, as a crashed process would."""
@@ -184,6 +209,7 @@ class Worker:
             self._keys[job.concurrency_key] += 1
         task = asyncio.create_task(self._run(job, token), name=f"job {job.kind} {job.id}")
         self._in_flight[job.id] = task
+        self._tokens[job.id] = token
 
     async def _schedule_periodic(self) -> None:
         now = self.clock()
@@ -246,6 +272,7 @@ class Worker:
             await self._record(job, token, status, run_at, error)
         finally:
             self._in_flight.pop(job.id, None)
+            self._tokens.pop(job.id, None)
             if job.concurrency_key is not None:
                 self._keys[job.concurrency_key] -= 1
                 if self._keys[job.concurrency_key] <= 0:
