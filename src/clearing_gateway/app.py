@@ -25,7 +25,7 @@ from clearing_gateway.instruments.endpoints import router as instruments_router
 from clearing_gateway.jobs.worker import Worker, load_task_modules
 from clearing_gateway.kit.logging import configure_logging
 from clearing_gateway.ledger.endpoints import router as ledger_router
-from clearing_gateway.merchants.crypto import load_key
+from clearing_gateway.merchants.crypto import load_keys
 from clearing_gateway.providers.endpoints import router as provider_callbacks_router
 from clearing_gateway.providers.hub import build_providers
 from clearing_gateway.providers.sandboxes import build_sandboxes, mount_sandboxes
@@ -83,7 +83,7 @@ def start_worker(runtime: Runtime) -> Worker:
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
     configure_logging(settings.log_level, json=settings.log_json)
-    load_key(settings)  # fail at start-up, not on the first request, if the key is missing
+    load_keys(settings)  # fail at start-up, not on the first request, if the key is missing
     runtime = runtime or build_runtime(settings)
     load_callback_handlers()
     if runtime.providers is None:

@@ -16,7 +16,15 @@ import structlog
 
 _SENSITIVE = ("secret", "signature", "password", "authorization", "token", "key", "pass_code")
 # Libraries that are chatty at INFO (one line per query or request): warnings only.
-_QUIET = ("sqlalchemy", "httpx", "httpcore", "uvicorn.access", "asyncio", "aiosqlite")
+_QUIET = (
+    "sqlalchemy",
+    "alembic",
+    "httpx",
+    "httpcore",
+    "uvicorn.access",
+    "asyncio",
+    "aiosqlite",
+)
 _HANDLER_NAME = "clearing-gateway"
 
 
