@@ -23,6 +23,7 @@ from clearing_gateway.handlers import load_callback_handlers
 from clearing_gateway.health.endpoints import router as health_router
 from clearing_gateway.instruments.endpoints import router as instruments_router
 from clearing_gateway.jobs.worker import Worker, load_task_modules
+from clearing_gateway.kit import tracing
 from clearing_gateway.kit.logging import configure_logging
 from clearing_gateway.ledger.endpoints import router as ledger_router
 from clearing_gateway.merchants.crypto import load_keys
@@ -83,6 +84,7 @@ def start_worker(runtime: Runtime) -> Worker:
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
     configure_logging(settings.log_level, json=settings.log_json)
+    tracing.configure(settings.otel_enabled, settings.otel_service_name)
     load_keys(settings)  # fail at start-up, not on the first request, if the key is missing
     runtime = runtime or build_runtime(settings)
     load_callback_handlers()

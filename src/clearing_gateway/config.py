@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     # SHUTDOWN_TIMEOUT_SECONDS to finish, after which unfinished jobs are released.
     shutdown_drain_seconds: float | None = Field(default=None, ge=0)
     shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
+    # OpenTelemetry (kit/tracing.py; needs the `otel` extra): install the SDK and export
+    # spans over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT and the other OTEL_* variables).
+    otel_enabled: bool = False
+    otel_service_name: str = "clearing-gateway"
     # A standalone `worker` serves /metrics, /healthz and /readyz here (unset: none).
     worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
     worker_metrics_host: str = "127.0.0.1"

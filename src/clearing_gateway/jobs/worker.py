@@ -25,6 +25,7 @@ from clearing_gateway.db import unit_of_work
 from clearing_gateway.jobs import repository
 from clearing_gateway.jobs.models import Job, JobStatus
 from clearing_gateway.jobs.registry import GiveUp, JobRegistry, Retry, registry
+from clearing_gateway.kit import tracing
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.logging import get_logger
 from clearing_gateway.kit.metrics import JOB_RUNS
@@ -32,6 +33,15 @@ from clearing_gateway.kit.metrics import JOB_RUNS
 log = get_logger("gateway.jobs")
 Clock = Callable[[], dt.datetime]
 _ERROR_LIMIT = 2000
+
+
+def _transaction_of(job: Job) -> str | None:
+    """The payment a job is about, for its trace span (payload naming varies by kind)."""
+    for key in ("transactionId", "withdrawalId", "depositId"):
+        value = job.payload.get(key)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def load_task_modules() -> None:
@@ -240,33 +250,21 @@ class Worker:
     # --- running ---------------------------------------------------------------------
 
     async def _run(self, job: Job, token: uuid.UUID) -> None:
-        status, run_at, error = JobStatus.DONE, None, None
         started = time.perf_counter()
+        trace_span = tracing.span(
+            f"job {job.kind}",
+            kind="consumer",
+            parent=job.payload.get(tracing.TRACE_KEY),
+            attributes={
+                "gateway.job.id": str(job.id),
+                "gateway.job.kind": job.kind,
+                "gateway.job.attempt": job.attempts,
+                tracing.TRANSACTION_ID: _transaction_of(job),
+            },
+        )
         try:
-            spec = self.jobs.get(job.kind)
-            try:
-                if spec is None:
-                    raise LookupError(f"no handler registered for job kind {job.kind!r}")
-                await spec.fn(self.runtime, job)
-            except Retry as retry:
-                status, run_at, error = JobStatus.PENDING, self.clock() + retry.after, retry.reason
-            except GiveUp as exc:
-                status, error = JobStatus.FAILED, str(exc) or "gave up"
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                max_attempts = spec.max_attempts if spec else 10
-                if job.attempts >= max_attempts:
-                    status = JobStatus.FAILED
-                else:
-                    backoff = spec.backoff(job.attempts) if spec else dt.timedelta(minutes=1)
-                    status, run_at = JobStatus.PENDING, self.clock() + backoff
-                log.warning(
-                    "job failed",
-                    kind=job.kind,
-                    job_id=str(job.id),
-                    attempt=job.attempts,
-                    error=error,
-                )
+            with trace_span:
+                status, run_at, error = await self._handle(job)
             outcome = "retry" if status == JobStatus.PENDING else status
             JOB_RUNS.labels(job.kind, outcome).observe(time.perf_counter() - started)
             await self._record(job, token, status, run_at, error)
@@ -278,6 +276,37 @@ class Worker:
                 if self._keys[job.concurrency_key] <= 0:
                     del self._keys[job.concurrency_key]
             self._wake.set()
+
+    async def _handle(self, job: Job) -> tuple[str, dt.datetime | None, str | None]:
+        """Run the handler; the outcome to record: (status, next run, error)."""
+        status: str = JobStatus.DONE
+        run_at: dt.datetime | None = None
+        error: str | None = None
+        spec = self.jobs.get(job.kind)
+        try:
+            if spec is None:
+                raise LookupError(f"no handler registered for job kind {job.kind!r}")
+            await spec.fn(self.runtime, job)
+        except Retry as retry:
+            status, run_at, error = JobStatus.PENDING, self.clock() + retry.after, retry.reason
+        except GiveUp as exc:
+            status, error = JobStatus.FAILED, str(exc) or "gave up"
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            max_attempts = spec.max_attempts if spec else 10
+            if job.attempts >= max_attempts:
+                status = JobStatus.FAILED
+            else:
+                backoff = spec.backoff(job.attempts) if spec else dt.timedelta(minutes=1)
+                status, run_at = JobStatus.PENDING, self.clock() + backoff
+            log.warning(
+                "job failed",
+                kind=job.kind,
+                job_id=str(job.id),
+                attempt=job.attempts,
+                error=error,
+            )
+        return status, run_at, error
 
     async def _record(
         self,
