@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, Sampler, SamplingResult
 
 from clearing_gateway.kit.tracing import TRANSACTION_ID
 from tests.support.receiver import Receiver
@@ -22,16 +24,35 @@ from tests.withdrawals.conftest import Payouts
 _EXPORTER = InMemorySpanExporter()
 
 
+class _Switch(Sampler):
+    """Records only while a test here runs: the provider is process-wide and set once,
+    and the suites after this one should not pay for (or keep) spans."""
+
+    on = False
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        return (ALWAYS_ON if self.on else ALWAYS_OFF).should_sample(*args, **kwargs)
+
+    def get_description(self) -> str:
+        return "test switch"
+
+
+_SWITCH = _Switch()
+
+
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    # The tracer provider is process-wide and set once; each test reads its own spans.
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
-        provider = TracerProvider()
+        provider = TracerProvider(sampler=_SWITCH)
         provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
         trace.set_tracer_provider(provider)
     _EXPORTER.clear()
-    yield _EXPORTER
-    _EXPORTER.clear()
+    _SWITCH.on = True
+    try:
+        yield _EXPORTER
+    finally:
+        _SWITCH.on = False
+        _EXPORTER.clear()
 
 
 async def test_a_deposit_is_one_trace_from_callback_to_webhook(

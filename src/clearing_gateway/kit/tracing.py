@@ -79,8 +79,9 @@ def annotate(**attributes: Any) -> None:
 
 
 def inject(carrier: MutableMapping[str, Any]) -> None:
-    """Put the current trace context into `carrier` (a job payload) when there is one."""
-    if trace is None or not trace.get_current_span().get_span_context().is_valid:
+    """Put the current trace context into `carrier` (a job payload) when a span is being
+    recorded (untraced payloads stay exactly as the caller wrote them)."""
+    if trace is None or not trace.get_current_span().is_recording():
         return
     headers: dict[str, str] = {}
     propagate.inject(headers)
