@@ -159,3 +159,33 @@ async def test_sigterm_under_load_fails_no_request_and_leaves_no_job_leased(
         assert (submit.status, submit.locked_by, submit.attempts) == (JobStatus.PENDING, None, 0)
         (row,) = await session.scalars(select(Withdrawal))
         assert row.status == "PENDING"
+
+
+async def test_a_worker_process_serves_its_metrics_and_stops_on_sigterm(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "GATEWAY_ENV": "sandbox",
+        "GATEWAY_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+        "LOG_LEVEL": "WARNING",
+    }
+    worker = Process(
+        [*CLI, "worker", "--metrics-port", str(port)], env, tmp_path / "worker.log"
+    ).start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await wait_until_up(url + "/healthz")
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            assert (await http.get("/readyz")).json()["status"] == "ok"
+            page = (await http.get("/metrics")).text
+        assert "gateway_metrics_database_up 1.0" in page
+        assert "# TYPE gateway_job_run_duration_seconds histogram" in page
+        assert worker.proc is not None
+        worker.proc.send_signal(signal.SIGTERM)
+        exit_code = await asyncio.to_thread(worker.proc.wait, 60)
+    finally:
+        worker.stop()
+    assert exit_code == 0, (tmp_path / "worker.log").read_text()
