@@ -83,6 +83,8 @@ class Gateway:
             "GATEWAY_ENV": "sandbox",
             "GATEWAY_ENCRYPTION_KEY": self.key,
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port or 8000}",
+            # A load test is one address and one merchant: it measures, not throttles.
+            "RATE_LIMIT_ENABLED": "false",
             **self.extra_env,
             **overrides,
         }

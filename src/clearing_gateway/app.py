@@ -15,6 +15,7 @@ from clearing_gateway.api.errors import install_error_handlers
 from clearing_gateway.api.middleware import MerchantApiMiddleware
 from clearing_gateway.api.openapi import install_openapi
 from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.api.shutdown import install_drain
 from clearing_gateway.config import Settings, get_settings
 from clearing_gateway.console.web import install as install_console
 from clearing_gateway.db import create_engine, create_sessionmaker
@@ -24,9 +25,10 @@ from clearing_gateway.handlers import load_callback_handlers
 from clearing_gateway.health.endpoints import router as health_router
 from clearing_gateway.instruments.endpoints import router as instruments_router
 from clearing_gateway.jobs.worker import Worker
+from clearing_gateway.kit import tracing
 from clearing_gateway.kit.logging import configure_logging
 from clearing_gateway.ledger.endpoints import router as ledger_router
-from clearing_gateway.merchants.crypto import load_key
+from clearing_gateway.merchants.crypto import load_keys
 from clearing_gateway.providers.endpoints import router as provider_callbacks_router
 from clearing_gateway.providers.hub import build_providers
 from clearing_gateway.providers.sandboxes import build_sandboxes, mount_sandboxes
@@ -86,7 +88,8 @@ def start_worker(runtime: Runtime) -> Worker:
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
     configure_logging(settings.log_level, json=settings.log_json)
-    load_key(settings)  # fail at start-up, not on the first request, if the key is missing
+    tracing.configure(settings.otel_enabled, settings.otel_service_name)
+    load_keys(settings)  # fail at start-up, not on the first request, if the key is missing
     runtime = runtime or build_runtime(settings)
     load_callback_handlers()
     if runtime.providers is None:
@@ -95,12 +98,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        restore_signals = install_drain(runtime, settings.drain_seconds)
         worker = start_worker(runtime) if settings.worker_in_process else None
         try:
             yield
         finally:
+            runtime.draining = True
+            restore_signals()
             if worker is not None:
-                await worker.stop()
+                await worker.stop(grace=settings.shutdown_timeout_seconds)
             if sandboxes is not None:
                 await sandboxes.aclose()
             await runtime.aclose()

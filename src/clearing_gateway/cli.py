@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import os
@@ -17,7 +16,8 @@ from clearing_gateway.console.cli import app as operators_app
 from clearing_gateway.debits.cli import app as debits_app
 from clearing_gateway.deposits.cli import app as deposits_app
 from clearing_gateway.jobs.cli import jobs_app, worker
-from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
+from clearing_gateway.keyring.cli import app as keys_app
+from clearing_gateway.kit.cli import fail, parse_id, require_migrated_database, run_in_transaction
 from clearing_gateway.ledger.cli import app as ledger_app
 from clearing_gateway.merchants.repository import MerchantRepository
 from clearing_gateway.merchants.service import MerchantError, MerchantService
@@ -42,9 +42,10 @@ app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(settlements_app, name="settlements")
 app.add_typer(callbacks_app, name="callbacks")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(keys_app, name="keys")
 
 # Commands that work without a migrated database (or without one at all).
-_NO_SCHEMA_NEEDED = {"migrate", "sandbox"}
+_NO_SCHEMA_NEEDED = {"migrate", "sandbox", "keys"}  # `keys reencrypt` checks itself
 
 
 def _print_version(value: bool) -> None:
@@ -65,20 +66,6 @@ def main_options(
     if ctx.invoked_subcommand in _NO_SCHEMA_NEEDED or ctx.resilient_parsing:
         return
     require_migrated_database()
-
-
-def require_migrated_database() -> None:
-    """One line and exit 1, instead of a traceback from the first query, when the
-    database is unreachable or its schema is not the one this code expects."""
-    from clearing_gateway.migrations.runner import schema_problem
-
-    settings = get_settings()
-    try:
-        problem = asyncio.run(schema_problem(settings.database_url))
-    except Exception as exc:
-        fail(f"cannot reach the database ({type(exc).__name__}: {str(exc)[:200]})")
-    if problem is not None:
-        fail(f"{problem}; run `clearing-gateway migrate`")
 
 
 app.add_typer(operators_app, name="operators")
@@ -121,8 +108,13 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        # uvicorn's records go to the root handler (kit/logging.py): one JSON format.
+        log_config=None,
         log_level="warning",
-        access_log=False,
+        access_log=False,  # the gateway writes its own access line, with the request id
+        # Requests in flight at SIGTERM get this long to finish (docs/operations.md).
+        timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
+        # X-Forwarded-For is believed only from TRUSTED_PROXIES (merchants/auth.py).
         proxy_headers=False,
     )
 

@@ -117,6 +117,23 @@ class Settings(BaseSettings):
     worker_poll_interval_seconds: float = Field(default=0.5, gt=0)
     job_lease_seconds: float = Field(default=120.0, gt=0)
     job_retention_days: float = Field(default=7.0, gt=0)
+    # Merchant API rate limits (api/ratelimit.py): `limits` notation ("600/minute").
+    # Memory (per process) unless RATE_LIMIT_STORAGE_URL names Redis (async+redis://…).
+    rate_limit_enabled: bool = True
+    rate_limit_per_merchant: str = "1200/minute"
+    rate_limit_per_address: str = "600/minute"
+    rate_limit_storage_url: str | None = None
+    rate_limit_key_prefix: str = "clearing-gateway"
+    # Graceful shutdown (docs/operations.md): on SIGTERM /readyz answers 503 for
+    # SHUTDOWN_DRAIN_SECONDS (default 5 in production, 0 in sandbox) while requests are
+    # still served, then the listener closes; requests and jobs in flight get
+    # SHUTDOWN_TIMEOUT_SECONDS to finish, after which unfinished jobs are released.
+    shutdown_drain_seconds: float | None = Field(default=None, ge=0)
+    shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
+    # OpenTelemetry (kit/tracing.py; needs the `otel` extra): install the SDK and export
+    # spans over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT and the other OTEL_* variables).
+    otel_enabled: bool = False
+    otel_service_name: str = "clearing-gateway"
     # A standalone `worker` serves /metrics, /healthz and /readyz here (unset: none).
     worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
     worker_metrics_host: str = "127.0.0.1"
@@ -180,6 +197,17 @@ class Settings(BaseSettings):
     console_login_failures: int = Field(default=5, ge=1)
     console_login_window_seconds: float = Field(default=900.0, gt=0)
 
+    @field_validator("rate_limit_per_merchant", "rate_limit_per_address")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit like '600/minute': {value!r}") from exc
+        return value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
@@ -235,6 +263,12 @@ class Settings(BaseSettings):
                 "ALLOW_SQLITE_IN_PRODUCTION=true to accept it knowingly"
             )
         return None
+
+    @property
+    def drain_seconds(self) -> float:
+        if self.shutdown_drain_seconds is not None:
+            return self.shutdown_drain_seconds
+        return 5.0 if self.is_production else 0.0
 
     @property
     def worker_in_process(self) -> bool:

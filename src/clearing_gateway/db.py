@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 from clearing_gateway.config import Settings
+from clearing_gateway.kit import tracing
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -95,13 +96,50 @@ def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
     if target.startswith("sqlite"):
         engine = create_async_engine(target, connect_args={"timeout": 30})
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        _trace_statements(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         target,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
     )
+    _trace_statements(engine)
+    return engine
+
+
+def _trace_statements(engine: AsyncEngine) -> None:
+    """A span per statement when tracing is installed (the text, never the parameters)."""
+    if not tracing.available():
+        return
+    sync_engine = engine.sync_engine
+    system = sync_engine.dialect.name
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _start(
+        _conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if context is None:
+            return
+        verb = statement.lstrip().split(" ", 1)[0].upper()
+        context._gateway_span = tracing.start_span(
+            f"db {verb}", {"db.system": system, "db.statement": statement[:1000]}
+        )
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def _end(
+        _conn: Any, _cursor: Any, _statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        span = getattr(context, "_gateway_span", None)
+        if span is not None:
+            span.end()
+
+    @event.listens_for(sync_engine, "handle_error")
+    def _failed(exception_context: Any) -> None:
+        span = getattr(exception_context.execution_context, "_gateway_span", None)
+        if span is not None:
+            span.set_attribute("error.type", type(exception_context.original_exception).__name__)
+            span.end()
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:

@@ -76,13 +76,16 @@ def present(samples: Samples, name: str) -> bool:
     return name in samples or name.removesuffix("_total") in samples
 
 
-async def move_money(payouts: Payouts, receiver: Receiver) -> None:
-    """One withdrawal to SUCCESS and one VA deposit, each with its webhook delivered."""
+async def move_money(payouts: Payouts, receiver: Receiver) -> list[str]:
+    """One withdrawal to SUCCESS and one VA deposit, each with its webhook delivered.
+    Returns the webhook signing secrets it was given."""
     client = payouts.merchant.client
+    secrets = []
     for event_type in ("va_payment", "transfer"):
         body = {"requestId": str(uuid.uuid4()), "eventType": event_type, "url": receiver.url()}
         created = await client.post("/v1/webhooks", body)
         assert created.status_code == 201, created.text
+        secrets.append(created.json()["data"]["secret"])
 
     await payouts.fund(10_000_000)
     await payouts.control("settings", {"autoSettle": False})
@@ -114,6 +117,7 @@ async def move_money(payouts: Payouts, receiver: Receiver) -> None:
         assert paid.status_code == 201, paid.text
     await payouts.run_jobs()
     await receiver.wait_for(4)  # transfer x3 (initiated, pending, success) + va_payment
+    return secrets
 
 
 async def open_a_break_and_an_exception(runtime: Runtime) -> None:

@@ -10,6 +10,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clearing_gateway.kit import tracing
 from clearing_gateway.kit.logging import get_logger
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -66,7 +67,25 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            with tracing.span(
+                f"{scope['method']} {scope['path']}",
+                kind="server",
+                parent={"traceparent": traceparent}
+                if (traceparent := _header(scope, b"traceparent"))
+                else None,
+                attributes={
+                    "http.request.method": scope["method"],
+                    "gateway.request_id": request_id,
+                },
+            ) as span:
+                try:
+                    await self.app(scope, receive, send_with_id)
+                finally:
+                    if span is not None:
+                        # Named by the route template (bounded), known once routed.
+                        span.update_name(f"{scope['method']} {route_template(scope)}")
+                        span.set_attribute("http.route", route_template(scope))
+                        span.set_attribute("http.response.status_code", status)
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)

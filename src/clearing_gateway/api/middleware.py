@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clearing_gateway.api.ratelimit import RateLimited, RateLimits
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.idempotency import service as idempotency
 from clearing_gateway.kit import jsonguard, request_id
@@ -33,9 +34,12 @@ log = get_logger("gateway.api")
 
 
 class MerchantApiMiddleware:
-    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+    def __init__(
+        self, app: ASGIApp, runtime: Runtime, rate_limits: RateLimits | None = None
+    ) -> None:
         self.app = app
         self.runtime = runtime
+        self.rate_limits = rate_limits or RateLimits(runtime.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,7 +63,16 @@ class MerchantApiMiddleware:
     async def _handle(self, scope: Scope, receive: Receive, send: Send, sent_path: str) -> None:
         state = scope.setdefault("state", {})
         request_id_header = state.get("request_id")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        client = scope.get("client")
+        client_ip = client_address(
+            client[0] if client else None,
+            headers.get("x-forwarded-for"),
+            self.runtime.settings.trusted_proxy_networks,
+        )
         try:
+            # Before the body is read: a flood from one address costs nothing more.
+            await self.rate_limits.check_address(client_ip)
             raw = await _read_body(receive, self.runtime.settings.max_body_bytes)
             try:
                 text = raw.decode("utf-8")
@@ -77,19 +90,12 @@ class MerchantApiMiddleware:
 
         method: str = scope["method"]
         request_id = _request_id_of(document) if method in MUTATING else None
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        client = scope.get("client")
-        peer = client[0] if client else None
         signed = SignedRequest(
             method=method,
             path=sent_path,
             canonical=canonical,
             headers=headers,
-            client_ip=client_address(
-                peer,
-                headers.get("x-forwarded-for"),
-                self.runtime.settings.trusted_proxy_networks,
-            ),
+            client_ip=client_ip,
         )
 
         async with self.runtime.sessionmaker() as session:
@@ -105,6 +111,8 @@ class MerchantApiMiddleware:
                     if anonymous
                     else await authenticate(session, self.runtime.settings, signed)
                 )
+                if merchant is not None:
+                    await self.rate_limits.check_merchant(str(merchant.id))
                 state["db"] = session
                 state["merchant"] = merchant
                 state["raw_body"] = raw
@@ -236,10 +244,18 @@ def _request_id_of(document: Any) -> str | None:
     return None
 
 
-async def _send_raw(send: Send, status: int, body: bytes, *, replayed: bool = False) -> None:
+async def _send_raw(
+    send: Send,
+    status: int,
+    body: bytes,
+    *,
+    replayed: bool = False,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode("ascii")),
+        *(extra or []),
     ]
     if replayed:
         headers.append((b"idempotent-replayed", b"true"))
@@ -249,4 +265,7 @@ async def _send_raw(send: Send, status: int, body: bytes, *, replayed: bool = Fa
 
 async def _send_error(send: Send, error: GatewayError, request_id: str | None) -> None:
     body = envelope(error.status, error.message, reason=error.reason, request_id=request_id)
-    await _send_raw(send, error.status, dumps(body))
+    extra = None
+    if isinstance(error, RateLimited):
+        extra = [(b"retry-after", str(error.retry_after).encode("ascii"))]
+    await _send_raw(send, error.status, dumps(body), extra=extra)

@@ -23,6 +23,8 @@ class Runtime:
     extras: dict[str, Any] = field(default_factory=dict)
     # Provider connectors with their pooled HTTP clients (closed by aclose).
     providers: Providers | None = None
+    # Set on SIGTERM/SIGINT: /readyz answers 503 while requests in flight finish.
+    draining: bool = False
 
     async def close_resources(self) -> None:
         """Close what domains opened lazily in `extras` (HTTP clients); not the engine."""

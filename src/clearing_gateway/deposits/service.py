@@ -20,6 +20,7 @@ from clearing_gateway.deposits.models import Deposit, DepositStatus, PaymentExce
 from clearing_gateway.deposits.repository import DepositRepository
 from clearing_gateway.instruments.models import VirtualAccount, VirtualAccountStatus
 from clearing_gateway.instruments.repository import VirtualAccountRepository
+from clearing_gateway.kit import tracing
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.ids import new_id, parse_uuid
 from clearing_gateway.kit.logging import get_logger
@@ -198,6 +199,7 @@ async def _apply_new(
         trx_date_time=paid_at,
         created_at=utcnow(),
     )
+    tracing.annotate(transaction_id=deposit.id)
     await repository.add(deposit)
     if reason:
         log.warning("deposit.refused", deposit=str(deposit.id), reason=reason)

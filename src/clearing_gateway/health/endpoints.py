@@ -20,6 +20,14 @@ async def healthz() -> Response:
 
 @router.get("/readyz", summary="Readiness (database reachable)")
 async def readyz(runtime: RuntimeDep) -> Response:
+    if runtime.draining:
+        # Shutting down: the load balancer stops sending, requests in flight finish.
+        return EnvelopeResponse(
+            {"status": "draining"},
+            code=503,
+            message=ErrorCode.SERVICE_UNAVAILABLE,
+            reason="shutting down",
+        )
     try:
         async with runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))

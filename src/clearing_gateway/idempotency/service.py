@@ -21,7 +21,7 @@ from clearing_gateway.merchants.crypto import SecretBox
 
 # A response that carries a secret (a webhook signing secret) is stored encrypted behind
 # this marker; every other stored body is JSON and so starts with "{".
-_SEALED = b"sealed:"
+SEALED_PREFIX = b"sealed:"
 # The key of the request's ASGI state an endpoint sets when its response carries a secret.
 SEALED_RESPONSE_STATE = "idempotency_seal_response"
 
@@ -106,14 +106,14 @@ async def store(
 
 
 def seal(body: bytes, box: SecretBox) -> bytes:
-    return _SEALED + box.seal(body.decode("utf-8")).encode("ascii")
+    return SEALED_PREFIX + box.seal(body.decode("utf-8")).encode("ascii")
 
 
 def unseal(body: bytes, box: SecretBox) -> bytes:
     """The stored body as first sent (a sealed one decrypted)."""
-    if not body.startswith(_SEALED):
+    if not body.startswith(SEALED_PREFIX):
         return body
-    return box.open(body[len(_SEALED) :].decode("ascii")).encode("utf-8")
+    return box.open(body[len(SEALED_PREFIX) :].decode("ascii")).encode("utf-8")
 
 
 async def purge_older_than(session: AsyncSession, age: dt.timedelta) -> int:

@@ -18,6 +18,7 @@ from clearing_gateway.health.worker_app import worker_app
 from clearing_gateway.jobs import repository
 from clearing_gateway.jobs.models import Job, JobStatus
 from clearing_gateway.jobs.worker import Worker
+from clearing_gateway.kit import tracing
 from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.logging import configure_logging
@@ -46,6 +47,7 @@ def worker(
     """Run the outbox worker: webhook deliveries, provider calls, scheduled tasks."""
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    tracing.configure(settings.otel_enabled, f"{settings.otel_service_name}-worker")
     load_task_modules()
     port = metrics_port if metrics_port is not None else settings.worker_metrics_port
 
@@ -75,7 +77,7 @@ def worker(
         finally:
             # Graceful: no new claims (readyz turns 503), jobs in flight finish (each
             # bounded by its own timeout), then the HTTP face and the database close.
-            await running.stop()
+            await running.stop(grace=settings.shutdown_timeout_seconds)
             if server is not None and served is not None:
                 server.should_exit = True
                 await served

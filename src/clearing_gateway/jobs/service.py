@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.jobs import repository
+from clearing_gateway.kit import tracing
 from clearing_gateway.kit.clock import utcnow
 
 
@@ -27,6 +28,8 @@ async def enqueue(
     One INSERT, no flush of the session's pending objects: cheap enough for hot paths.
     """
     now = utcnow()
+    payload = dict(payload)
+    tracing.inject(payload)  # the job's run continues this trace
     return await repository.insert_job(
         session,
         kind=kind,

@@ -25,6 +25,7 @@ from clearing_gateway.db import unit_of_work
 from clearing_gateway.jobs import repository
 from clearing_gateway.jobs.models import Job, JobStatus
 from clearing_gateway.jobs.registry import GiveUp, JobRegistry, Retry, registry
+from clearing_gateway.kit import tracing
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.logging import get_logger
 from clearing_gateway.kit.metrics import JOB_RUNS
@@ -32,6 +33,15 @@ from clearing_gateway.kit.metrics import JOB_RUNS
 log = get_logger("gateway.jobs")
 Clock = Callable[[], dt.datetime]
 _ERROR_LIMIT = 2000
+
+
+def _transaction_of(job: Job) -> str | None:
+    """The payment a job is about, for its trace span (payload naming varies by kind)."""
+    for key in ("transactionId", "withdrawalId", "depositId"):
+        value = job.payload.get(key)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 class Worker:
@@ -58,6 +68,7 @@ class Worker:
         self.lease = lease or dt.timedelta(seconds=settings.job_lease_seconds)
         self.processed = 0
         self._in_flight: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._tokens: dict[uuid.UUID, uuid.UUID] = {}
         self._keys: Counter[str] = Counter()
         self._periodic_slots: dict[str, int] = {}
         self._wake = asyncio.Event()
@@ -80,16 +91,40 @@ class Worker:
         self._stopping = False
         self._task = asyncio.create_task(self.run(), name=f"worker {self.name}")
 
-    async def stop(self) -> None:
-        """Stop claiming, let the jobs in flight finish, release resources."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop claiming, let the jobs in flight finish (at most `grace` seconds when
+        given), release resources. Jobs still running after the grace period are
+        cancelled and handed back due, so another worker takes them at once instead of
+        waiting for their lease to end."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
             await self._task
             self._task = None
         if self._in_flight:
-            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            await asyncio.wait(list(self._in_flight.values()), timeout=grace)
+        if self._in_flight:
+            await self._release_unfinished()
         await self.runtime.close_resources()
+
+    async def _release_unfinished(self) -> None:
+        tokens = {job_id: self._tokens[job_id] for job_id in self._in_flight}
+        tasks = list(self._in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        by_token: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for job_id, token in tokens.items():
+            by_token.setdefault(token, []).append(job_id)
+        try:
+            async with unit_of_work(self.runtime.sessionmaker) as session:
+                for token, ids in by_token.items():
+                    await repository.release(session, ids, token, now=self.clock())
+        except Exception:
+            # Their leases end anyway: the jobs become due again, later.
+            log.exception("could not release unfinished jobs", worker=self.name)
+            return
+        log.warning("released unfinished jobs at shutdown", worker=self.name, count=len(tokens))
 
     async def abandon(self) -> None:
         """Drop everything without recording outcomes, as a crashed process would."""
@@ -179,6 +214,7 @@ class Worker:
             self._keys[job.concurrency_key] += 1
         task = asyncio.create_task(self._run(job, token), name=f"job {job.kind} {job.id}")
         self._in_flight[job.id] = task
+        self._tokens[job.id] = token
 
     async def _schedule_periodic(self) -> None:
         now = self.clock()
@@ -209,43 +245,63 @@ class Worker:
     # --- running ---------------------------------------------------------------------
 
     async def _run(self, job: Job, token: uuid.UUID) -> None:
-        status, run_at, error = JobStatus.DONE, None, None
         started = time.perf_counter()
+        trace_span = tracing.span(
+            f"job {job.kind}",
+            kind="consumer",
+            parent=job.payload.get(tracing.TRACE_KEY),
+            attributes={
+                "gateway.job.id": str(job.id),
+                "gateway.job.kind": job.kind,
+                "gateway.job.attempt": job.attempts,
+                tracing.TRANSACTION_ID: _transaction_of(job),
+            },
+        )
         try:
-            spec = self.jobs.get(job.kind)
-            try:
-                if spec is None:
-                    raise LookupError(f"no handler registered for job kind {job.kind!r}")
-                await spec.fn(self.runtime, job)
-            except Retry as retry:
-                status, run_at, error = JobStatus.PENDING, self.clock() + retry.after, retry.reason
-            except GiveUp as exc:
-                status, error = JobStatus.FAILED, str(exc) or "gave up"
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                max_attempts = spec.max_attempts if spec else 10
-                if job.attempts >= max_attempts:
-                    status = JobStatus.FAILED
-                else:
-                    backoff = spec.backoff(job.attempts) if spec else dt.timedelta(minutes=1)
-                    status, run_at = JobStatus.PENDING, self.clock() + backoff
-                log.warning(
-                    "job failed",
-                    kind=job.kind,
-                    job_id=str(job.id),
-                    attempt=job.attempts,
-                    error=error,
-                )
+            with trace_span:
+                status, run_at, error = await self._handle(job)
             outcome = "retry" if status == JobStatus.PENDING else status
             JOB_RUNS.labels(job.kind, outcome).observe(time.perf_counter() - started)
             await self._record(job, token, status, run_at, error)
         finally:
             self._in_flight.pop(job.id, None)
+            self._tokens.pop(job.id, None)
             if job.concurrency_key is not None:
                 self._keys[job.concurrency_key] -= 1
                 if self._keys[job.concurrency_key] <= 0:
                     del self._keys[job.concurrency_key]
             self._wake.set()
+
+    async def _handle(self, job: Job) -> tuple[str, dt.datetime | None, str | None]:
+        """Run the handler; the outcome to record: (status, next run, error)."""
+        status: str = JobStatus.DONE
+        run_at: dt.datetime | None = None
+        error: str | None = None
+        spec = self.jobs.get(job.kind)
+        try:
+            if spec is None:
+                raise LookupError(f"no handler registered for job kind {job.kind!r}")
+            await spec.fn(self.runtime, job)
+        except Retry as retry:
+            status, run_at, error = JobStatus.PENDING, self.clock() + retry.after, retry.reason
+        except GiveUp as exc:
+            status, error = JobStatus.FAILED, str(exc) or "gave up"
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            max_attempts = spec.max_attempts if spec else 10
+            if job.attempts >= max_attempts:
+                status = JobStatus.FAILED
+            else:
+                backoff = spec.backoff(job.attempts) if spec else dt.timedelta(minutes=1)
+                status, run_at = JobStatus.PENDING, self.clock() + backoff
+            log.warning(
+                "job failed",
+                kind=job.kind,
+                job_id=str(job.id),
+                attempt=job.attempts,
+                error=error,
+            )
+        return status, run_at, error
 
     async def _record(
         self,

@@ -49,3 +49,17 @@ def parse_id(value: str, what: str = "merchant id") -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         fail(f"not a valid {what}: {value!r}")
+
+
+def require_migrated_database() -> None:
+    """One line and exit 1, instead of a traceback from the first query, when the
+    database is unreachable or its schema is not the one this code expects."""
+    from clearing_gateway.migrations.runner import schema_problem
+
+    settings = get_settings()
+    try:
+        problem = asyncio.run(schema_problem(settings.database_url))
+    except Exception as exc:
+        fail(f"cannot reach the database ({type(exc).__name__}: {str(exc)[:200]})")
+    if problem is not None:
+        fail(f"{problem}; run `clearing-gateway migrate`")

@@ -1,4 +1,10 @@
-"""Encryption at rest for merchant API secrets (Fernet: AES-128-CBC + HMAC-SHA256)."""
+"""Encryption at rest for merchant API secrets, webhook secrets and sealed idempotent
+responses (Fernet: AES-128-CBC + HMAC-SHA256) with a key ring.
+
+GATEWAY_ENCRYPTION_KEY holds one key or several, comma-separated, newest first: the
+first encrypts, every one decrypts (MultiFernet). Rotation (docs/operations.md): put a
+new key in front, restart, run `clearing-gateway keys reencrypt`, then drop the old key.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from clearing_gateway.config import Settings
 
@@ -16,25 +22,62 @@ class SecretBoxError(RuntimeError):
 
 
 class SecretBox:
-    def __init__(self, key: bytes) -> None:
-        self._fernet = Fernet(key)
+    def __init__(self, keys: tuple[bytes, ...]) -> None:
+        if not keys:
+            raise SecretBoxError("no encryption key")
+        self._primary = Fernet(keys[0])
+        self._ring = MultiFernet([Fernet(key) for key in keys])
 
     def seal(self, plaintext: str) -> str:
-        return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
+        return self._primary.encrypt(plaintext.encode("utf-8")).decode("ascii")
 
     def open(self, ciphertext: str) -> str:
         try:
-            return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
+            return self._ring.decrypt(ciphertext.encode("ascii")).decode("utf-8")
         except InvalidToken as exc:
-            raise SecretBoxError("merchant secret cannot be decrypted with this key") from exc
+            raise SecretBoxError("a stored secret cannot be decrypted with any key") from exc
+
+    def is_current(self, ciphertext: str) -> bool:
+        """Sealed with the primary key (nothing to re-encrypt)."""
+        try:
+            self._primary.decrypt(ciphertext.encode("ascii"))
+        except InvalidToken:
+            return False
+        return True
+
+    def reseal(self, ciphertext: str) -> str:
+        """The same secret sealed with the primary key (MultiFernet.rotate)."""
+        try:
+            return self._ring.rotate(ciphertext.encode("ascii")).decode("ascii")
+        except InvalidToken as exc:
+            raise SecretBoxError("a stored secret cannot be decrypted with any key") from exc
+
+
+def load_keys(settings: Settings) -> tuple[bytes, ...]:
+    """The key ring, newest first; a malformed key is refused by its position."""
+    if settings.gateway_encryption_key is not None:
+        text = settings.gateway_encryption_key.get_secret_value()
+    elif settings.is_production:
+        raise SecretBoxError("GATEWAY_ENCRYPTION_KEY is required in production")
+    else:
+        text = _sandbox_key_file(settings.encryption_key_file).decode("ascii")
+    keys = tuple(part.strip().encode("ascii") for part in text.split(",") if part.strip())
+    if not keys:
+        raise SecretBoxError("GATEWAY_ENCRYPTION_KEY is empty")
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise SecretBoxError(
+                f"GATEWAY_ENCRYPTION_KEY: key {position} of {len(keys)} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes; `clearing-gateway keys generate`)"
+            ) from None
+    return keys
 
 
 def load_key(settings: Settings) -> bytes:
-    if settings.gateway_encryption_key is not None:
-        return settings.gateway_encryption_key.get_secret_value().encode("ascii")
-    if settings.is_production:
-        raise SecretBoxError("GATEWAY_ENCRYPTION_KEY is required in production")
-    return _sandbox_key_file(settings.encryption_key_file)
+    """The primary key (the one new secrets are sealed with)."""
+    return load_keys(settings)[0]
 
 
 def _sandbox_key_file(path: Path) -> bytes:
@@ -48,9 +91,9 @@ def _sandbox_key_file(path: Path) -> bytes:
 
 
 @lru_cache(maxsize=8)
-def _box_for(key: bytes) -> SecretBox:
-    return SecretBox(key)
+def _box_for(keys: tuple[bytes, ...]) -> SecretBox:
+    return SecretBox(keys)
 
 
 def secret_box(settings: Settings) -> SecretBox:
-    return _box_for(load_key(settings))
+    return _box_for(load_keys(settings))

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from clearing_gateway.kit import tracing
 from clearing_gateway.kit.logging import get_logger
 from clearing_gateway.kit.metrics import provider_call
 from clearing_gateway.providers.errors import (
@@ -50,13 +51,21 @@ async def send(
 
     Each call is timed in `gateway_provider_call_duration_seconds` under `operation`
     (default: the URL path without ids), with the outcome the caller may conclude."""
-    with provider_call(provider, operation or operation_name(method, url)) as result:
+    operation = operation or operation_name(method, url)
+    attributes = {"gateway.provider": provider, "gateway.provider.operation": operation}
+    with (
+        tracing.span(f"provider {provider} {operation}", kind="client", attributes=attributes),
+        provider_call(provider, operation) as result,
+    ):
         try:
             answer = await _send(client, provider, method, url, headers=headers, content=content)
         except ProviderUnavailable:
             result["outcome"] = "unavailable"
             raise
+        finally:
+            tracing.annotate(**{"provider.outcome": result["outcome"]})
         result["outcome"] = "ok" if answer.status_code < 400 else "rejected"
+        tracing.annotate(**{"provider.outcome": result["outcome"]})
         return answer
 
 

@@ -8,6 +8,7 @@ import uuid
 from clearing_gateway import jobs
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
+from clearing_gateway.kit import tracing
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.logging import get_logger
 from clearing_gateway.kit.metrics import WEBHOOK_DELIVERIES, WEBHOOK_LAG
@@ -50,6 +51,7 @@ async def deliver(runtime: Runtime, job: jobs.Job) -> None:
         url, custom_headers = webhook.url, dict(webhook.headers or {})
         body, event_type, transaction_id = event.payload, event.event_type, event.transaction_id
         recorded_at = event.created_at
+        tracing.annotate(transaction_id=transaction_id, event_type=event_type)
 
     # The POST runs outside any transaction: a slow endpoint holds no database lock.
     headers = {

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway import jobs
 from clearing_gateway.config import Settings
+from clearing_gateway.kit import tracing
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.kit.errors import ErrorCode, GatewayError, validation_error
 from clearing_gateway.kit.ids import new_id
@@ -191,6 +192,7 @@ async def create_withdrawal(
     provider, fee = await choose_provider(session, merchant_id, providers, amount, currency)
     now = utcnow()
     withdrawal_id = new_id()
+    tracing.annotate(transaction_id=withdrawal_id)
     withdrawal = Withdrawal(
         id=withdrawal_id,
         merchant_id=merchant_id,

@@ -1,0 +1,1 @@
+"""The encryption key ring's maintenance: re-encrypting stored secrets after a rotation."""
