@@ -103,7 +103,9 @@ class MerchantApiMiddleware:
                 merchant = (
                     None
                     if anonymous
-                    else await authenticate(session, self.runtime.settings, signed)
+                    else await authenticate(
+                        session, self.runtime.settings, signed, self.runtime.credentials
+                    )
                 )
                 state["db"] = session
                 state["merchant"] = merchant

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from clearing_gateway.config import Settings
 
 if TYPE_CHECKING:
+    from clearing_gateway.merchants.credentials import CredentialCache
     from clearing_gateway.providers.hub import Providers
 
 
@@ -23,6 +24,8 @@ class Runtime:
     extras: dict[str, Any] = field(default_factory=dict)
     # Provider connectors with their pooled HTTP clients (closed by aclose).
     providers: Providers | None = None
+    # Verified merchant credentials of this API process (merchants/credentials.py).
+    credentials: CredentialCache | None = None
 
     async def close_resources(self) -> None:
         """Close what domains opened lazily in `extras` (HTTP clients); not the engine."""
