@@ -109,15 +109,14 @@ async def process_callback(
         inbox = InboxRepository(session)
         if event is not None and await inbox.is_claimed(callback.provider, event.event_key):
             status, verdict = CallbackStatus.DUPLICATE, adapter.accepted()
-        row_id = (
-            await inbox.record(
-                callback,
-                status=status,
-                error=error,
-                event_type=event_type,
-                event_key=event.event_key if event is not None else None,
-            )
-        ).id
+        recorded = await inbox.record(
+            callback,
+            status=status,
+            error=error,
+            event_type=event_type,
+            event_key=event.event_key if event is not None else None,
+        )
+        row_id = recorded.id
     if verdict is not None:
         return verdict
     assert event is not None
@@ -152,7 +151,7 @@ async def process_callback(
     try:
         async with unit_of_work(sessionmaker) as session:
             repository = InboxRepository(session)
-            status = await _apply(session, repository, registry, row_id, event)
+            status = await _apply(session, repository, registry, recorded, event)
             await repository.mark(row_id, status, event_type=event_type, event_key=event.event_key)
     except CallbackIgnored as ignored:
         await mark(
@@ -177,16 +176,16 @@ async def _apply(
     session: AsyncSession,
     repository: InboxRepository,
     registry: CallbackHandlers,
-    row_id: Any,
+    row: ProviderCallback,
     event: ProviderEvent,
 ) -> str:
-    if not await repository.claim(event.provider, event.event_key, row_id):
+    if not await repository.claim(event.provider, event.event_key, row.id):
         return CallbackStatus.DUPLICATE
     handler = registry.find(type(event))
     if handler is None:
         return CallbackStatus.VERIFIED
-    row = await repository.get(row_id)
-    assert row is not None
+    # The row as it was recorded (detached, read-only for handlers): not read back, one
+    # round trip less per callback; its status is settled by `mark` after the handler.
     await handler(session, event, row)
     return CallbackStatus.APPLIED
 
@@ -208,11 +207,12 @@ async def apply_found(
         inbox = InboxRepository(session)
         if await inbox.is_claimed(event.provider, event.event_key):
             return CallbackStatus.DUPLICATE
-        row_id = (await inbox.record(raw)).id
+        recorded = await inbox.record(raw)
+        row_id = recorded.id
     try:
         async with unit_of_work(sessionmaker) as session:
             repository = InboxRepository(session)
-            status = await _apply(session, repository, registry, row_id, event)
+            status = await _apply(session, repository, registry, recorded, event)
             await repository.mark(row_id, status, event_type=event_type, event_key=event.event_key)
     except CallbackIgnored as ignored:
         async with unit_of_work(sessionmaker) as session:
