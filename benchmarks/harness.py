@@ -110,16 +110,27 @@ class Gateway:
         wait_ready(port, process)
         return process
 
-    def worker(self, name: str) -> subprocess.Popen[bytes]:
-        log = (self.workdir / f"worker-{name}.log").open("ab")
+    def worker(self, name: str, timeout: float = 180.0) -> subprocess.Popen[bytes]:
+        """A `clearing-gateway worker` process, returned once it says it is running (on a
+        loaded machine its imports alone can take a minute: a stage started before that
+        would count its undelivered webhooks against the gateway)."""
+        path = self.workdir / f"worker-{name}.log"
+        log = path.open("ab")
         process = subprocess.Popen(
             [*GATEWAY, "worker"],
-            env=self.env(),
+            env=self.env(PYTHONUNBUFFERED="1"),
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=self.workdir,
         )
         self.processes.append(process)
+        deadline = time.monotonic() + timeout
+        while b"worker started" not in path.read_bytes():
+            if process.poll() is not None:
+                raise RuntimeError(f"worker {name} exited with {process.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"worker {name} did not start within {timeout}s")
+            time.sleep(0.2)
         return process
 
     def stop(self, process: subprocess.Popen[bytes]) -> None:

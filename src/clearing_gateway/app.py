@@ -28,6 +28,7 @@ from clearing_gateway.jobs.worker import Worker
 from clearing_gateway.kit import tracing
 from clearing_gateway.kit.logging import configure_logging
 from clearing_gateway.ledger.endpoints import router as ledger_router
+from clearing_gateway.merchants.credentials import CredentialCache
 from clearing_gateway.merchants.crypto import load_keys
 from clearing_gateway.providers.endpoints import router as provider_callbacks_router
 from clearing_gateway.providers.hub import build_providers
@@ -95,16 +96,21 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime.providers is None:
         runtime.providers = build_providers(runtime.settings)
     sandboxes = None if settings.is_production else build_sandboxes(runtime.providers.config)
+    if runtime.credentials is None:
+        runtime.credentials = CredentialCache(settings.auth_cache_ttl_seconds)
+    credentials = runtime.credentials
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         restore_signals = install_drain(runtime, settings.drain_seconds)
         worker = start_worker(runtime) if settings.worker_in_process else None
+        credentials.start(runtime.engine)
         try:
             yield
         finally:
             runtime.draining = True
             restore_signals()
+            await credentials.stop()
             if worker is not None:
                 await worker.stop(grace=settings.shutdown_timeout_seconds)
             if sandboxes is not None:

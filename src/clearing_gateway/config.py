@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=32, ge=1)
     worker_per_key_limit: int = Field(default=4, ge=1)
     worker_poll_interval_seconds: float = Field(default=0.5, gt=0)
+    # PostgreSQL: LISTEN for the jobs table's NOTIFY and claim new jobs at once.
+    worker_listen: bool = True
+    # Verified API credentials kept per API process (PostgreSQL only, revoked at once by
+    # NOTIFY on any change of the merchant or its keys); 0 turns the cache off.
+    auth_cache_ttl_seconds: float = Field(default=30.0, ge=0)
     job_lease_seconds: float = Field(default=120.0, gt=0)
     job_retention_days: float = Field(default=7.0, gt=0)
     # Merchant API rate limits (api/ratelimit.py): `limits` notation ("600/minute").

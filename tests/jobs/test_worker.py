@@ -282,3 +282,51 @@ async def test_concurrent_workers_never_run_a_job_twice(
     assert sum(results) == 120
     assert sorted(handled, key=int) == [str(n) for n in range(120)]
     assert sum(1 for r in results if r > 0) >= 2  # the work really was shared
+
+
+@pytest.mark.postgres_only
+async def test_a_committed_job_wakes_a_listening_worker_without_a_poll(
+    runtime: Runtime, registry: jobs.JobRegistry, clock: ManualClock
+) -> None:
+    ran = asyncio.Event()
+
+    @registry.handler("test.wake")
+    async def wake(_runtime: Runtime, _job: Job) -> None:
+        ran.set()
+
+    # An hour between polls: only the jobs table's NOTIFY can start this job.
+    worker = Worker(runtime, jobs=registry, clock=clock, poll_interval=3600)
+    worker.start()
+    try:
+        await asyncio.wait_for(worker.listening.wait(), 30)
+        await asyncio.sleep(0)  # the loop's first claim found nothing and is waiting
+        await enqueue(runtime, "test.wake")
+        await asyncio.wait_for(ran.wait(), 30)
+    finally:
+        await worker.stop()
+    assert worker.processed == 1
+
+
+@pytest.mark.postgres_only
+async def test_a_rolled_back_job_wakes_nothing_and_runs_nothing(
+    runtime: Runtime, registry: jobs.JobRegistry, clock: ManualClock
+) -> None:
+    seen: list[str] = []
+
+    @registry.handler("test.never")
+    async def never(_runtime: Runtime, job: Job) -> None:
+        seen.append(job.kind)
+
+    class Abandon(Exception):
+        pass
+
+    async def abandoned() -> None:
+        async with unit_of_work(runtime.sessionmaker) as session:
+            await jobs.enqueue(session, "test.never", {})
+            raise Abandon
+
+    with pytest.raises(Abandon):
+        await abandoned()
+    worker = make_worker(runtime, registry, clock)
+    assert await worker.run_until_idle() == 0
+    assert seen == []

@@ -232,9 +232,10 @@ async def test_a_slow_endpoint_does_not_hold_up_others(
     worker.start()
     try:
         await receiver.wait_for(4, "/fast", timeout=10)
-        # Every fast delivery is done while the slow endpoint still has its first one
-        # in flight: it only ever occupies its own slot.
-        assert len(receiver.received("/slow")) == 1
+        # Every fast delivery is done while the slow endpoint has at most its first one
+        # in flight (all eight are claimed at once since publish fans out, so the slow
+        # one may not even have arrived yet): it only ever occupies its own slot.
+        assert len(receiver.received("/slow")) <= 1
     finally:
         await worker.abandon()
 
@@ -333,7 +334,7 @@ async def test_deleted_or_deactivated_webhooks_drop_pending_retries(
     assert await pending_deliveries(runtime) == []
 
 
-async def test_publish_is_two_inserts_and_fan_out_is_idempotent(
+async def test_publish_schedules_the_delivery_itself_and_a_late_fan_out_adds_nothing(
     merchant: MerchantFixture, runtime: Runtime, receiver: Receiver, worker: Worker
 ) -> None:
     from clearing_gateway.db import unit_of_work
@@ -346,8 +347,12 @@ async def test_publish_is_two_inserts_and_fan_out_is_idempotent(
 
         from clearing_gateway.jobs.models import Job
 
+        queued = (await session.scalars(select(Job))).all()
+        assert [job.kind for job in queued] == [service.DELIVER]
+        assert queued[0].payload["eventId"] == str(event.id)
         assert await session.scalar(select(func.count()).select_from(Job)) == 1
-    # A fan-out that runs twice (crash before its outcome was recorded) schedules once.
+    # A fan-out job queued before publish fanned out itself, run twice (crash before its
+    # outcome was recorded): the delivery stays scheduled once.
     for _ in range(2):
         async with unit_of_work(runtime.sessionmaker) as session:
             await service.fan_out(session, event.id)

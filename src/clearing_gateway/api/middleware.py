@@ -109,7 +109,9 @@ class MerchantApiMiddleware:
                 merchant = (
                     None
                     if anonymous
-                    else await authenticate(session, self.runtime.settings, signed)
+                    else await authenticate(
+                        session, self.runtime.settings, signed, self.runtime.credentials
+                    )
                 )
                 if merchant is not None:
                     await self.rate_limits.check_merchant(str(merchant.id))

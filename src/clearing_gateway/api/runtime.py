@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from clearing_gateway.config import Settings
 
 if TYPE_CHECKING:
+    from clearing_gateway.merchants.credentials import CredentialCache
     from clearing_gateway.providers.hub import Providers
 
 
@@ -25,6 +26,8 @@ class Runtime:
     providers: Providers | None = None
     # Set on SIGTERM/SIGINT: /readyz answers 503 while requests in flight finish.
     draining: bool = False
+    # Verified merchant credentials of this API process (merchants/credentials.py).
+    credentials: CredentialCache | None = None
 
     async def close_resources(self) -> None:
         """Close what domains opened lazily in `extras` (HTTP clients); not the engine."""

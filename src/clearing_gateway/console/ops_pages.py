@@ -61,8 +61,8 @@ from clearing_gateway.ledger import fees
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.merchants.repository import MerchantRepository
 from clearing_gateway.merchants.service import MerchantError, MerchantService
-from clearing_gateway.providers.callbacks import ReplayRefused, replay_callback
 from clearing_gateway.providers.models import CallbackStatus
+from clearing_gateway.providers.replay import ReplayRefused, replay_stored
 from clearing_gateway.providers.repository import InboxRepository
 from clearing_gateway.reconciliation import service as reconciliation
 from clearing_gateway.webhooks import service as webhooks
@@ -977,13 +977,7 @@ async def callback_replay(
     if runtime.providers is None:
         return done(url, "providers are not configured", error=True)
     try:
-        status, reply = await replay_callback(
-            runtime.sessionmaker,
-            runtime.providers.callbacks,
-            target,
-            path_prefix=runtime.settings.public_path_prefix,
-            registry=runtime.providers.handlers,
-        )
+        before, status = await replay_stored(runtime, target)
     except ReplayRefused as exc:
         return done(url, str(exc), error=True)
     await console.audit(
@@ -991,11 +985,11 @@ async def callback_replay(
         principal,
         "callback.replay",
         target=str(target),
-        detail=f"verdict {status}, reply {reply.status_code}",
+        detail=f"verdict {before} -> {status}",
         source_ip=client_ip(request),
     )
     await session.commit()
-    return done(url, f"Replayed: verdict {status} (provider would get HTTP {reply.status_code})")
+    return done(url, f"Replayed: verdict {before} → {status}")
 
 
 @router.get("/queues/jobs")

@@ -6,6 +6,11 @@ No transaction is held while a handler runs: a claim leases the job by pushing i
 `run_at` past the lease, and the outcome is written in a second short transaction.
 A worker that dies between the two leaves the job to be claimed again when the lease
 ends, so delivery is at-least-once and handlers must be idempotent.
+
+On PostgreSQL the worker also LISTENs on `gateway_jobs`: a trigger on the jobs table
+(migration i17a0001) NOTIFYs at every committed INSERT, so a new job is claimed at once
+instead of at the next poll; the poll stays as the safety net (a lost connection, a job
+whose `run_at` arrives later).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from clearing_gateway.kit.logging import get_logger
 from clearing_gateway.kit.metrics import JOB_RUNS
 
 log = get_logger("gateway.jobs")
+NOTIFY_CHANNEL = "gateway_jobs"
 Clock = Callable[[], dt.datetime]
 _ERROR_LIMIT = 2000
 
@@ -74,6 +80,8 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()  # set while LISTEN is active (PostgreSQL)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -90,6 +98,10 @@ class Worker:
         """Run the loop in the background of the current event loop."""
         self._stopping = False
         self._task = asyncio.create_task(self.run(), name=f"worker {self.name}")
+        if self.runtime.settings.worker_listen and self.runtime.engine.dialect.name == (
+            "postgresql"
+        ):
+            self._listener = asyncio.create_task(self._listen(), name=f"listen {self.name}")
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop claiming, let the jobs in flight finish (at most `grace` seconds when
@@ -98,6 +110,7 @@ class Worker:
         waiting for their lease to end."""
         self._stopping = True
         self._wake.set()
+        await self._stop_listening()
         if self._task is not None:
             await self._task
             self._task = None
@@ -128,6 +141,7 @@ class Worker:
 
     async def abandon(self) -> None:
         """Drop everything without recording outcomes, as a crashed process would."""
+        await self._stop_listening()
         tasks = [*self._in_flight.values(), *([self._task] if self._task else [])]
         for task in tasks:
             task.cancel()
@@ -138,16 +152,56 @@ class Worker:
     async def run(self) -> None:
         log.info("worker started", worker=self.name, kinds=self.jobs.kinds())
         while not self._stopping:
+            # Cleared before the claim, not after: a wake-up (NOTIFY, a finished job)
+            # arriving while the claim runs is kept and claims again at once.
+            self._wake.clear()
             try:
                 await self._schedule_periodic()
                 if await self._claim_batch():
                     continue  # a full batch: more may be due right now
             except Exception:
                 log.exception("worker loop failed; retrying", worker=self.name)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
         log.info("worker stopped", worker=self.name)
+
+    async def _listen(self) -> None:
+        """LISTEN on a connection of its own; reconnects after a poll interval if lost."""
+        while not self._stopping:
+            try:
+                async with self.runtime.engine.connect() as connection:
+                    raw = await connection.get_raw_connection()
+                    driver = raw.driver_connection
+                    assert driver is not None
+                    lost = asyncio.Event()
+
+                    def wake(*_args: object) -> None:
+                        self._wake.set()
+
+                    def on_lost(*_args: object, done: asyncio.Event = lost) -> None:
+                        done.set()
+
+                    driver.add_termination_listener(on_lost)
+                    await driver.add_listener(NOTIFY_CHANNEL, wake)
+                    self.listening.set()
+                    self._wake.set()  # anything committed before LISTEN began
+                    try:
+                        await lost.wait()
+                    finally:
+                        self.listening.clear()
+                        if not driver.is_closed():
+                            await driver.remove_listener(NOTIFY_CHANNEL, wake)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("job notifications unavailable; polling", worker=self.name)
+            await asyncio.sleep(self.poll_interval)
+
+    async def _stop_listening(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
 
     async def run_until_idle(self, timeout: float = 30.0) -> int:
         """Run due jobs until none is due or in flight (for tests and one-shot runs).

@@ -31,7 +31,8 @@ from clearing_gateway.ledger.errors import (
     TransferStateError,
 )
 from clearing_gateway.ledger.models import LedgerAccount, LedgerTransfer
-from clearing_gateway.ledger.repository import Delta, LedgerRepository
+from clearing_gateway.ledger.repository import Delta, LedgerRepository, entry_row
+from clearing_gateway.ledger.shared_rows import apply_deferred, defer
 
 MAX_POSTINGS = 64
 MAX_TRANSFER_ID = 128
@@ -196,6 +197,7 @@ async def balances(session: AsyncSession, merchant_id: uuid.UUID) -> list[VaultB
 
 async def account_balance(session: AsyncSession, key: AccountKey) -> AccountBalance:
     """Any account's counters; an account never used reads as zero."""
+    await apply_deferred(session)
     account = await LedgerRepository(session).account(key)
     return _account_balance(key, account)
 
@@ -208,6 +210,7 @@ async def credited_since(session: AsyncSession, key: AccountKey, since: dt.datet
 async def all_balances(
     session: AsyncSession, merchant_id: uuid.UUID | None = None
 ) -> list[AccountBalance]:
+    await apply_deferred(session)
     accounts = await LedgerRepository(session).accounts(merchant_id)
     return [_account_balance(AccountKey.from_code(a.code), a) for a in accounts]
 
@@ -289,32 +292,24 @@ async def _apply(
     now: dt.datetime,
 ) -> None:
     entries = []
+    shared = []
     for key in sorted(deltas, key=_lock_order):
         delta = deltas[key]
         if delta.is_zero:
             continue
+        if not key.must_not_go_negative:
+            # A shared account (provider clearing, fee revenue) cannot refuse: updated at
+            # COMMIT so its row lock is held for the commit only (ledger/shared_rows.py).
+            shared.append((key, delta))
+            continue
         row = await repository.apply(key, delta, now)
         if row is None:
             raise InsufficientFunds(key.code)
-        entries.append(
-            {
-                "account_id": key.id,
-                "version": row.version,
-                "transfer_id": transfer_id,
-                "event": event,
-                "debits_pending_delta": delta.debits_pending,
-                "debits_posted_delta": delta.debits_posted,
-                "credits_pending_delta": delta.credits_pending,
-                "credits_posted_delta": delta.credits_posted,
-                "debits_pending": row.debits_pending,
-                "debits_posted": row.debits_posted,
-                "credits_pending": row.credits_pending,
-                "credits_posted": row.credits_posted,
-                "created_at": now,
-            }
-        )
+        entries.append(entry_row(key, row, transfer_id, event, delta, now))
     if entries:
         await repository.insert_entries(entries)
+    for key, delta in shared:  # after every vault said yes: a refusal defers nothing
+        defer(repository.session, key, transfer_id, event, delta, now)
 
 
 def _checked(transfer_id: str, postings: Sequence[Posting], kind: str) -> list[Posting]:

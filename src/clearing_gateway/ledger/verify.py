@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.ledger.checks import TransferChecks
 from clearing_gateway.ledger.repository import LedgerRepository
+from clearing_gateway.ledger.shared_rows import apply_deferred
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Finding:
 
 async def verify(session: AsyncSession) -> list[Finding]:
     """Every inconsistency found; an empty list means the ledger is sound."""
+    await apply_deferred(session)
     repository = LedgerRepository(session)
     findings: list[Finding] = []
     for row in await repository.accounts_disagreeing_with_entries():

@@ -18,8 +18,9 @@ from clearing_gateway.config import Settings
 from clearing_gateway.kit.clock import now_ms, utcnow
 from clearing_gateway.kit.errors import ErrorCode, GatewayError, unauthorized
 from clearing_gateway.merchants import signing
+from clearing_gateway.merchants.credentials import CredentialCache
 from clearing_gateway.merchants.crypto import secret_box
-from clearing_gateway.merchants.models import Merchant
+from clearing_gateway.merchants.models import Merchant, MerchantApiKey
 from clearing_gateway.merchants.repository import MerchantRepository
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -78,7 +79,10 @@ def candidate_bodies(method: str, canonical: str) -> list[str]:
 
 
 async def authenticate(
-    session: AsyncSession, settings: Settings, request: SignedRequest
+    session: AsyncSession,
+    settings: Settings,
+    request: SignedRequest,
+    cache: CredentialCache | None = None,
 ) -> Merchant:
     api_key = request.headers.get("x-api-key", "").strip()
     signature = request.headers.get("x-signature", "").strip()
@@ -95,10 +99,17 @@ async def authenticate(
     if missing:
         raise unauthorized(ErrorCode.MISSING_CREDENTIALS, f"missing header {', '.join(missing)}")
 
-    found = await MerchantRepository(session).key_with_merchant(api_key, utcnow())
-    if found is None:
-        raise unauthorized(ErrorCode.UNKNOWN_API_KEY, "X-Api-Key is not a live API key")
-    key, merchant = found
+    now = utcnow()
+    cached = cache.get(api_key, now) if cache is not None else None
+    generation = cache.generation if cache is not None else 0
+    key: MerchantApiKey | None = None
+    if cached is not None:
+        merchant = cached.merchant()
+    else:
+        found = await MerchantRepository(session).key_with_merchant(api_key, now)
+        if found is None:
+            raise unauthorized(ErrorCode.UNKNOWN_API_KEY, "X-Api-Key is not a live API key")
+        key, merchant = found
     if merchant.status != "active":
         raise unauthorized(ErrorCode.MERCHANT_DISABLED, "merchant is disabled")
 
@@ -121,7 +132,11 @@ async def authenticate(
             f"X-Timestamp is more than {settings.signature_window_seconds} s from server time",
         )
 
-    secret = secret_box(settings).open(key.secret_ciphertext)
+    if cached is not None:
+        secret = cached.secret
+    else:
+        assert key is not None
+        secret = secret_box(settings).open(key.secret_ciphertext)
     if not signing.matches(
         signature,
         method=request.method,
@@ -131,6 +146,8 @@ async def authenticate(
         secret=secret,
     ):
         raise unauthorized(ErrorCode.INVALID_SIGNATURE, "X-Signature does not match the request")
+    if cache is not None and key is not None:
+        cache.put(key, merchant, secret, generation)
     return merchant
 
 

@@ -124,15 +124,14 @@ async def _process(
         inbox = InboxRepository(session)
         if event is not None and await inbox.is_claimed(callback.provider, event.event_key):
             status, verdict = CallbackStatus.DUPLICATE, adapter.accepted()
-        row_id = (
-            await inbox.record(
-                callback,
-                status=status,
-                error=error,
-                event_type=event_type,
-                event_key=event.event_key if event is not None else None,
-            )
-        ).id
+        recorded = await inbox.record(
+            callback,
+            status=status,
+            error=error,
+            event_type=event_type,
+            event_key=event.event_key if event is not None else None,
+        )
+        row_id = recorded.id
     if verdict is not None:
         return status, verdict
     assert event is not None
@@ -167,7 +166,7 @@ async def _process(
     try:
         async with unit_of_work(sessionmaker) as session:
             repository = InboxRepository(session)
-            status = await _apply(session, repository, registry, row_id, event)
+            status = await _apply(session, repository, registry, recorded, event)
             await repository.mark(row_id, status, event_type=event_type, event_key=event.event_key)
     except CallbackIgnored as ignored:
         await mark(
@@ -232,7 +231,7 @@ async def _confirm_and_apply(
     try:
         async with unit_of_work(sessionmaker) as session:
             repository = InboxRepository(session)
-            status = await _apply(session, repository, registry, row.id, event)
+            status = await _apply(session, repository, registry, row, event)
             await repository.mark(row.id, status, event_type=event_type, event_key=event.event_key)
     except CallbackIgnored as ignored:
         return CallbackStatus.IGNORED, ignored.reason
@@ -246,16 +245,16 @@ async def _apply(
     session: AsyncSession,
     repository: InboxRepository,
     registry: CallbackHandlers,
-    row_id: Any,
+    row: ProviderCallback,
     event: ProviderEvent,
 ) -> str:
-    if not await repository.claim(event.provider, event.event_key, row_id):
+    if not await repository.claim(event.provider, event.event_key, row.id):
         return CallbackStatus.DUPLICATE
     handler = registry.find(type(event))
     if handler is None:
         return CallbackStatus.VERIFIED
-    row = await repository.get(row_id)
-    assert row is not None
+    # The row as it was recorded (detached, read-only for handlers): not read back, one
+    # round trip less per callback; its status is settled by `mark` after the handler.
     await handler(session, event, row)
     return CallbackStatus.APPLIED
 
@@ -277,11 +276,12 @@ async def apply_found(
         inbox = InboxRepository(session)
         if await inbox.is_claimed(event.provider, event.event_key):
             return CallbackStatus.DUPLICATE
-        row_id = (await inbox.record(raw)).id
+        recorded = await inbox.record(raw)
+        row_id = recorded.id
     try:
         async with unit_of_work(sessionmaker) as session:
             repository = InboxRepository(session)
-            status = await _apply(session, repository, registry, row_id, event)
+            status = await _apply(session, repository, registry, recorded, event)
             await repository.mark(row_id, status, event_type=event_type, event_key=event.event_key)
     except CallbackIgnored as ignored:
         async with unit_of_work(sessionmaker) as session:
@@ -294,45 +294,3 @@ async def apply_found(
             )
         return CallbackStatus.IGNORED
     return status
-
-
-class ReplayRefused(Exception):
-    """The stored callback cannot be replayed (unknown, bodiless, or not a callback)."""
-
-
-async def replay_callback(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    adapters: dict[str, CallbackAdapter],
-    callback_id: Any,
-    *,
-    path_prefix: str = "",
-    registry: CallbackHandlers = handlers,
-) -> tuple[str, CallbackReply]:
-    """Run a stored callback through verification and its handler again, exactly as it
-    arrived (an operator's replay after a fix). It is a new inbox row with its own
-    verdict; the event-key claim still applies it at most once, so money never moves
-    twice. Returns (the new row's status, the reply the provider would have had)."""
-    async with sessionmaker() as session:
-        row = await InboxRepository(session).get(callback_id)
-        if row is None:
-            raise ReplayRefused(f"no callback {callback_id}")
-        if row.channel == "reconciliation" or row.provider not in adapters:
-            raise ReplayRefused("only callbacks a provider sent can be replayed")
-        if not row.body:
-            raise ReplayRefused("a rejected callback keeps no body: there is nothing to replay")
-        path = row.path
-        raw = RawCallback(
-            provider=row.provider,
-            channel=row.channel,
-            path=path,
-            headers=dict(row.headers or {}),
-            body=bytes(row.body),
-            signed_paths=(path_prefix + path, path) if path_prefix else (path,),
-            source="replay",
-        )
-    reply = await process_callback(sessionmaker, adapters[row.provider], raw, registry)
-    async with sessionmaker() as session:
-        latest = await InboxRepository(session).list(provider=row.provider, limit=1)
-        status = latest[0].status if latest else "unknown"
-    log.info("callback.replayed", callback_id=str(callback_id), status=status)
-    return status, reply

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 from typing import Annotated, Any
@@ -14,11 +13,9 @@ from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.config import get_settings
 from clearing_gateway.kit.cli import fail, parse_id, run_in_transaction
 from clearing_gateway.kit.clock import utcnow
-from clearing_gateway.providers.base import RawCallback
-from clearing_gateway.providers.callbacks import reprocess
 from clearing_gateway.providers.config import resolve_provider_config
-from clearing_gateway.providers.endpoints import signed_paths
 from clearing_gateway.providers.models import CallbackStatus, ProviderCallback
+from clearing_gateway.providers.replay import ReplayRefused, replay_stored
 from clearing_gateway.providers.repository import InboxRepository
 from clearing_gateway.providers.sandboxes import build_sandboxes
 
@@ -83,11 +80,6 @@ def finan(
 
 callbacks_app = typer.Typer(no_args_is_help=True, help="Provider callbacks: the inbox")
 _HIDDEN_HEADERS = ("authorization",)
-# A replay of these would change nothing or could not be checked.
-_NOT_REPLAYABLE = {
-    CallbackStatus.APPLIED: "it was applied already",
-    CallbackStatus.VERIFIED: "its event is claimed already (verified)",
-}
 
 
 def callback_out(row: ProviderCallback, *, full: bool = False) -> dict[str, Any]:
@@ -174,35 +166,7 @@ def callbacks_replay(callback_id: Annotated[str, typer.Argument(help="Callback i
     load_callback_handlers()
 
     async def _replay(runtime: Runtime) -> tuple[str, str]:
-        async with runtime.sessionmaker() as session:
-            row = await InboxRepository(session).get(parsed)
-        if row is None:
-            raise ReplayRefused(f"no callback {parsed}")
-        if row.status in _NOT_REPLAYABLE:
-            raise ReplayRefused(f"callback {parsed} is not replayed: {_NOT_REPLAYABLE[row.status]}")
-        if not row.body:
-            raise ReplayRefused(
-                f"callback {parsed} kept no body ({row.status}); ask {row.provider} to send "
-                "it again, or let reconciliation find the payment"
-            )
-        assert runtime.providers is not None
-        adapter = copy.copy(runtime.providers.callbacks[row.provider])
-        if hasattr(adapter, "clock"):
-            arrived = row.received_at
-            adapter.clock = lambda: arrived
-        callback = RawCallback(
-            provider=row.provider,
-            channel=row.channel,
-            path=row.path,
-            headers=dict(row.headers),
-            body=row.body,
-            signed_paths=signed_paths(row.path, runtime.settings.public_path_prefix),
-            source=row.source,
-        )
-        status = await reprocess(
-            runtime.sessionmaker, adapter, row, callback, runtime.providers.handlers
-        )
-        return row.status, status
+        return await replay_stored(runtime, parsed)
 
     try:
         before, after = run_with_runtime(_replay)
@@ -211,7 +175,3 @@ def callbacks_replay(callback_id: Annotated[str, typer.Argument(help="Callback i
     typer.echo(f"callback {parsed}: {before} -> {after}")
     if after == CallbackStatus.RECEIVED:
         raise typer.Exit(code=1)
-
-
-class ReplayRefused(Exception):
-    pass

@@ -1,0 +1,111 @@
+"""Shared accounts are updated last, just before COMMIT.
+
+Every deposit credits a merchant vault and debits the provider's clearing account (and
+credits fee revenue). The vaults are many and each is locked by its own merchant's money
+only; the clearing and fee rows are one per provider and every deposit of that provider
+updates them. Updated in the middle of the transaction, their row locks would be held
+through everything that follows (the webhook event, the outbox job, the inbox row) and
+serialise every deposit behind the slowest one. These accounts have no balance limit
+(`must_not_go_negative` is false), so their UPDATE can never refuse a transfer: it is
+kept with the session and run in `before_commit`, after the ORM's own flush, so the locks
+live only through the COMMIT.
+
+Rollback safety: each deferred change remembers the open (nested) transactions it was
+made in; rolling back any of them (a refused operation's SAVEPOINT, the whole unit of
+work) drops it, so a change is applied exactly when its transfer commits. Reads of a
+shared account's balance inside the same transaction call `apply_deferred` first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+
+from clearing_gateway.ledger.accounts import AccountKey
+from clearing_gateway.ledger.repository import Delta, apply_shared_changes
+
+_KEY = "ledger.shared_rows"
+
+
+@dataclass(frozen=True)
+class DeferredChange:
+    key: AccountKey
+    transfer_id: str
+    event: str
+    delta: Delta
+    now: dt.datetime
+    opened_in: tuple[SessionTransaction, ...]
+
+
+def _open_transactions(session: Session) -> tuple[SessionTransaction, ...]:
+    chain = []
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    while transaction is not None:
+        chain.append(transaction)
+        transaction = transaction.parent
+    return tuple(chain)
+
+
+def defer(
+    session: AsyncSession,
+    key: AccountKey,
+    transfer_id: str,
+    event_name: str,
+    delta: Delta,
+    now: dt.datetime,
+) -> None:
+    """Apply this change to a shared account when the transaction commits."""
+    sync = session.sync_session
+    pending: list[DeferredChange] = sync.info.setdefault(_KEY, [])
+    pending.append(
+        DeferredChange(key, transfer_id, event_name, delta, now, _open_transactions(sync))
+    )
+
+
+def has_deferred(session: AsyncSession) -> bool:
+    return bool(session.sync_session.info.get(_KEY))
+
+
+async def apply_deferred(session: AsyncSession) -> None:
+    """Apply the pending shared-account changes now (before a read of those balances)."""
+    if has_deferred(session):
+        await session.run_sync(_apply)
+
+
+def _apply(session: Session) -> None:
+    pending: list[DeferredChange] = session.info.pop(_KEY, [])
+    if pending:
+        apply_shared_changes(session, pending)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    # Fired for every SAVEPOINT release too: only the outermost COMMIT applies them.
+    if not session.info.get(_KEY) or session.get_nested_transaction() is not None:
+        return
+    # The ORM's pending rows first, so that the shared locks are the last ones taken.
+    session.flush()
+    _apply(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction is over (committed, rolled back or closed): nothing it
+    # deferred may leak into the session's next transaction.
+    if transaction.parent is None:
+        session.info.pop(_KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    pending: list[DeferredChange] | None = session.info.get(_KEY)
+    if pending:
+        kept = [change for change in pending if previous not in change.opened_in]
+        if kept:
+            session.info[_KEY] = kept
+        else:
+            session.info.pop(_KEY, None)

@@ -1,0 +1,141 @@
+"""Shared accounts (provider clearing, fee revenue) are updated last, at COMMIT, and
+exactly when their transfer commits: never after a rollback, never twice."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.db import unit_of_work
+from clearing_gateway.jobs.service import enqueue
+from clearing_gateway.ledger import service as ledger
+from clearing_gateway.ledger.accounts import AccountKey, deposit_postings, withdrawal_postings
+from clearing_gateway.ledger.errors import InsufficientFunds
+from tests.ledger.conftest import Books
+
+P = "finpay"
+CLEARING = AccountKey.clearing(P)
+FEES = AccountKey.fee_revenue(P)
+
+
+async def test_the_shared_rows_are_the_last_statements_before_commit(
+    runtime: Runtime, books: Books, merchant_id: uuid.UUID
+) -> None:
+    statements: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        statements.append(" ".join(statement.split())[:60])
+
+    engine = runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with unit_of_work(runtime.sessionmaker) as session:
+            await ledger.post(
+                session, "dep:last", deposit_postings(merchant_id, P, 100_000, 700), kind="deposit"
+            )
+            # Work the deposit does after the ledger (webhook event, outbox job).
+            await enqueue(session, "test.after_ledger", {"n": 1})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    updates = [i for i, s in enumerate(statements) if s.startswith("UPDATE ledger_accounts")]
+    job = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO jobs"))
+    # The vault first (it may refuse), the two shared rows after everything else.
+    assert len(updates) == 3
+    assert updates[0] < job < updates[1] < updates[2]
+    assert statements[updates[2] + 1].startswith("INSERT INTO ledger_entries")
+    assert len(statements) == updates[2] + 2  # nothing else before COMMIT
+    assert (await books.balance(CLEARING)).posted == -100_000
+    assert (await books.balance(FEES)).posted == 700
+    assert await books.verify() == []
+
+
+async def test_a_rolled_back_savepoint_leaves_the_shared_rows_untouched(
+    runtime: Runtime, books: Books, merchant_id: uuid.UUID
+) -> None:
+    class Abandon(Exception):
+        pass
+
+    async def abandoned(session: AsyncSession) -> None:
+        async with session.begin_nested():
+            await ledger.post(
+                session, "dep:gone", deposit_postings(merchant_id, P, 9_000, 90), kind="deposit"
+            )
+            raise Abandon
+
+    async with unit_of_work(runtime.sessionmaker) as session:
+        with pytest.raises(Abandon):
+            await abandoned(session)
+        await ledger.post(
+            session, "dep:kept", deposit_postings(merchant_id, P, 5_000, 50), kind="deposit"
+        )
+    assert (await books.balance(CLEARING)).posted == -5_000
+    assert (await books.balance(FEES)).posted == 50
+    assert await books.run(lambda s: ledger.get_transfer(s, "dep:gone")) is None
+    assert await books.verify() == []
+
+
+async def test_a_refused_transfer_keeps_the_earlier_transfer_of_the_same_transaction(
+    runtime: Runtime, books: Books, merchant_id: uuid.UUID
+) -> None:
+    await books.top_up(merchant_id, 1_000)
+    async with unit_of_work(runtime.sessionmaker) as session:
+        await ledger.hold(
+            session, "wd:ok", withdrawal_postings(merchant_id, P, 600, 100), kind="withdrawal"
+        )
+        with pytest.raises(InsufficientFunds):
+            await ledger.hold(
+                session, "wd:no", withdrawal_postings(merchant_id, P, 600, 100), kind="withdrawal"
+            )
+    clearing = await books.balance(CLEARING)
+    assert (clearing.posted, clearing.credits_pending) == (-1_000, 600)
+    assert (await books.balance(FEES)).credits_pending == 100
+    assert await books.verify() == []
+
+
+async def test_a_rolled_back_unit_of_work_defers_nothing_into_the_next(
+    runtime: Runtime, books: Books, merchant_id: uuid.UUID
+) -> None:
+    class Abandon(Exception):
+        pass
+
+    async def abandoned(session: AsyncSession) -> None:
+        async with session.begin():
+            await ledger.post(
+                session, "dep:x", deposit_postings(merchant_id, P, 7_000, 0), kind="deposit"
+            )
+            raise Abandon
+
+    async with runtime.sessionmaker() as session:
+        with pytest.raises(Abandon):
+            await abandoned(session)
+        # The same session object, a new transaction: only its own transfer counts.
+        async with session.begin():
+            await ledger.post(
+                session, "dep:y", deposit_postings(merchant_id, P, 3_000, 0), kind="deposit"
+            )
+    clearing = await books.balance(CLEARING)
+    assert (clearing.posted, clearing.version) == (-3_000, 1)
+    assert await books.verify() == []
+
+
+async def test_a_read_inside_the_transaction_sees_the_deferred_change(
+    runtime: Runtime, merchant_id: uuid.UUID
+) -> None:
+    async def work(session: AsyncSession) -> tuple[int, int]:
+        await ledger.post(
+            session, "dep:read", deposit_postings(merchant_id, P, 4_000, 40), kind="deposit"
+        )
+        clearing = await ledger.account_balance(session, CLEARING)
+        fees = await ledger.account_balance(session, FEES)
+        return clearing.posted, fees.posted
+
+    async with unit_of_work(runtime.sessionmaker) as session:
+        assert await work(session) == (-4_000, 40)
+    async with unit_of_work(runtime.sessionmaker) as session:
+        clearing = await ledger.account_balance(session, CLEARING)
+    assert (clearing.posted, clearing.version) == (-4_000, 1)  # applied once, not twice
