@@ -66,13 +66,12 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        traceparent = _header(scope, b"traceparent")
         try:
             with tracing.span(
                 f"{scope['method']} {scope['path']}",
                 kind="server",
-                parent={"traceparent": traceparent}
-                if (traceparent := _header(scope, b"traceparent"))
-                else None,
+                parent={"traceparent": traceparent} if traceparent else None,
                 attributes={
                     "http.request.method": scope["method"],
                     "gateway.request_id": request_id,

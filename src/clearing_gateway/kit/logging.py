@@ -82,7 +82,11 @@ def _bridge_standard_logging(
     level: int, shared: list[structlog.typing.Processor], renderer: structlog.typing.Processor
 ) -> None:
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        foreign_pre_chain=[
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.ExtraAdder(),
+            *shared,
+        ],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,

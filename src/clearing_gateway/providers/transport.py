@@ -59,14 +59,13 @@ async def send(
     ):
         try:
             answer = await _send(client, provider, method, url, headers=headers, content=content)
+            result["outcome"] = "ok" if answer.status_code < 400 else "rejected"
+            return answer
         except ProviderUnavailable:
             result["outcome"] = "unavailable"
             raise
         finally:
             tracing.annotate(**{"provider.outcome": result["outcome"]})
-        result["outcome"] = "ok" if answer.status_code < 400 else "rejected"
-        tracing.annotate(**{"provider.outcome": result["outcome"]})
-        return answer
 
 
 async def _send(
