@@ -1258,7 +1258,7 @@ async def merchant_page(
                 ("name", merchant.name),
                 ("id", merchant.id),
                 ("status", merchant.status),
-                ("environment", settlement_pages.environment_note(settings.gateway_env.value)),
+                ("environment", f"{settings.gateway_env.value} (gateway-wide, not per merchant)"),
                 ("created", when(merchant.created_at)),
                 ("deposits", "list", f"/console/ops/deposits?merchant={target}"),
                 ("withdrawals", "list", f"/console/ops/withdrawals?merchant={target}"),
