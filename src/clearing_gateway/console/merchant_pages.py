@@ -111,6 +111,11 @@ async def overview(request: Request, principal: MemberDep, session: DbDep) -> Re
                 ("environment", runtime_of(request).settings.gateway_env.value),
                 ("allowed IPs", ", ".join(merchant.allowed_ips) or "any (sandbox)"),
                 ("your role", principal.role),
+                *(
+                    [("settlement", "policy and sweeps", "/console/m/settlement")]
+                    if principal.is_merchant_admin
+                    else []
+                ),
             ],
         ),
     ]

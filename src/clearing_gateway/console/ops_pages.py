@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from clearing_gateway.console import service as console
+from clearing_gateway.console import settlement_pages
 from clearing_gateway.console.chart import hourly_volume_svg
 from clearing_gateway.console.models import Role
 from clearing_gateway.console.passwords import generate_password
@@ -1257,7 +1258,7 @@ async def merchant_page(
                 ("name", merchant.name),
                 ("id", merchant.id),
                 ("status", merchant.status),
-                ("environment", f"{settings.gateway_env.value} (this gateway)"),
+                ("environment", f"{settings.gateway_env.value} (gateway-wide, not per merchant)"),
                 ("created", when(merchant.created_at)),
                 ("deposits", "list", f"/console/ops/deposits?merchant={target}"),
                 ("withdrawals", "list", f"/console/ops/withdrawals?merchant={target}"),
@@ -1269,6 +1270,7 @@ async def merchant_page(
             ],
         ),
         balance_table(await ledger.balances(session, target)),
+        *await settlement_pages.operator_sections(session, target, base),
         *key_sections(await repository.live_keys(target, utcnow()), base),
         form(
             "IP allowlist",
@@ -1311,7 +1313,14 @@ async def merchant_page(
             "Create user",
         ),
     ]
-    return render(request, principal, merchant.name, sections, active="/console/ops/merchants")
+    return render(
+        request,
+        principal,
+        merchant.name,
+        sections,
+        active="/console/ops/merchants",
+        subtitle=settlement_pages.environment_note(settings.gateway_env.value),
+    )
 
 
 def balance_table(balances: Any) -> Any:

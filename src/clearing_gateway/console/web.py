@@ -217,11 +217,15 @@ def install(app: FastAPI) -> None:
     from clearing_gateway.console.auth_pages import router as auth_router
     from clearing_gateway.console.merchant_pages import router as merchant_router
     from clearing_gateway.console.ops_pages import router as ops_router
+    from clearing_gateway.console.settlement_pages import merchant_router as own_settlement
+    from clearing_gateway.console.settlement_pages import ops_router as settlement_router
 
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.include_router(auth_router)
     app.include_router(ops_router)
     app.include_router(merchant_router)
+    app.include_router(settlement_router)
+    app.include_router(own_settlement)
 
     async def _login_required(request: Request, _exc: Exception) -> Response:
         if request.method == "GET":

@@ -120,6 +120,18 @@ async def configure(
     return policy
 
 
+def parse_delay(text: str) -> int:
+    """ "T+1", "t+1" or "1" as days (the form and the command accept either)."""
+    days = text.strip().upper().removeprefix("T+")
+    if not days.isdigit():
+        raise SettlementError(f"delay must be T+0 … T+{MAX_DELAY_DAYS} or a number of days")
+    return int(days)
+
+
+def run_at_text(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
 def _minute_of_day(text: str) -> int:
     hours, _, minutes = text.partition(":")
     if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
