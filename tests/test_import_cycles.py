@@ -16,12 +16,18 @@ import clearing_gateway
 ROOT = Path(clearing_gateway.__file__).parent
 PACKAGE = "clearing_gateway"
 # The entry points: they may import anything, and nothing under a domain imports them.
+# Every domain's `cli` module is one too: only `clearing_gateway.cli` mounts them, and an
+# operator command may build the whole runtime (`app.run_with_runtime`).
 ENTRY_POINTS = {
     f"{PACKAGE}.app",
     f"{PACKAGE}.cli",
     f"{PACKAGE}.tasks",
-    f"{PACKAGE}.jobs.cli",
     f"{PACKAGE}.jobs.worker",
+    *(
+        f"{PACKAGE}.{'.'.join(path.relative_to(ROOT).with_suffix('').parts)}"
+        for path in ROOT.rglob("cli.py")
+        if path.parent.name != "kit"  # kit/cli.py: helpers every command imports
+    ),
 }
 
 

@@ -17,7 +17,7 @@ from clearing_gateway.api.openapi import install_openapi
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.api.shutdown import install_drain
 from clearing_gateway.config import Settings, get_settings
-from clearing_gateway.console.web import install as install_console
+from clearing_gateway.console.mount import install as install_console
 from clearing_gateway.db import create_engine, create_sessionmaker
 from clearing_gateway.debits.endpoints import router as debits_router
 from clearing_gateway.deposits.endpoints import router as deposits_router

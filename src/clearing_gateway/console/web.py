@@ -12,8 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.staticfiles import StaticFiles
+from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -208,51 +207,5 @@ def done(url: str, flash: str, *, error: bool = False) -> Response:
     if error:
         params["kind"] = "error"
     response = RedirectResponse(f"{url}{separator}{urlencode(params)}", status_code=303)
-    response.headers.update(SECURITY_HEADERS)
-    return response
-
-
-def install(app: FastAPI) -> None:
-    """Mount the console's routes, static files and refusal pages on the gateway."""
-    from clearing_gateway.console.auth_pages import router as auth_router
-    from clearing_gateway.console.merchant_pages import router as merchant_router
-    from clearing_gateway.console.ops_pages import router as ops_router
-    from clearing_gateway.console.settlement_pages import merchant_router as own_settlement
-    from clearing_gateway.console.settlement_pages import ops_router as settlement_router
-
-    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    app.include_router(auth_router)
-    app.include_router(ops_router)
-    app.include_router(merchant_router)
-    app.include_router(settlement_router)
-    app.include_router(own_settlement)
-
-    async def _login_required(request: Request, _exc: Exception) -> Response:
-        if request.method == "GET":
-            return RedirectResponse("/console/login", status_code=303)
-        return _refusal_page(request, ConsoleRefusal(401, "Signed out", "Sign in again."))
-
-    async def _refused(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ConsoleRefusal)
-        return _refusal_page(request, exc)
-
-    app.add_exception_handler(LoginRequired, _login_required)
-    app.add_exception_handler(ConsoleRefusal, _refused)
-
-
-def _refusal_page(request: Request, refusal: ConsoleRefusal) -> Response:
-    response = templates.TemplateResponse(
-        request,
-        "error.html",
-        {
-            "title": refusal.heading,
-            "status": refusal.status,
-            "heading": refusal.heading,
-            "message": refusal.message,
-            "principal": None,
-            "nav": [],
-        },
-        status_code=refusal.status,
-    )
     response.headers.update(SECURITY_HEADERS)
     return response

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -11,7 +13,9 @@ from starlette.routing import Route
 
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.health.exposition import render
-from clearing_gateway.jobs.worker import Worker
+
+if TYPE_CHECKING:  # the worker serves this app; the app never drives the worker
+    from clearing_gateway.jobs.worker import Worker
 
 
 def worker_app(runtime: Runtime, worker: Worker) -> Starlette:
