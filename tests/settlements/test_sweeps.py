@@ -10,14 +10,15 @@ import uuid
 import pytest
 from openapi_schema_validator import OAS31Validator
 
-from clearing_gateway import jobs
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
+from clearing_gateway.jobs.registry import registry
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.ledger import service as ledger
 from clearing_gateway.ledger.accounts import AccountKey
 from clearing_gateway.settlements import service as settlement
 from clearing_gateway.settlements.tasks import SCHEDULED_JOB, run_scheduled
+from clearing_gateway.tasks import load_task_modules
 from tests.conftest import MerchantFixture
 from tests.ledger.conftest import Books
 from tests.settlements.conftest import debit_events
@@ -252,10 +253,10 @@ async def test_debits_are_private_to_their_merchant(
 
 
 def test_the_scheduled_sweep_is_a_periodic_job_of_every_worker() -> None:
-    jobs.load_task_modules()
-    spec = jobs.registry.get(SCHEDULED_JOB)
+    load_task_modules()
+    spec = registry.get(SCHEDULED_JOB)
     assert spec is not None
-    assert spec in jobs.registry.periodic()
+    assert spec in registry.periodic()
     assert spec.every == dt.timedelta(minutes=5)
 
 
