@@ -16,6 +16,7 @@ from clearing_gateway.console.models import Role
 from clearing_gateway.console.ops_pages import (
     balance_table,
     create_member_page,
+    delivery_table,
     deposit_facts,
     deposit_rows,
     filter_form,
@@ -166,8 +167,6 @@ async def deposit_page(
     if deposit is None or deposit.merchant_id != merchant_of(principal):
         raise missing("deposit")
     deliveries = await ConsoleReads(session).deliveries_for(deposit.merchant_id, str(deposit.id))
-    from clearing_gateway.console.ops_pages import delivery_table
-
     sections = [
         deposit_facts(deposit, "", operator=False),
         delivery_table(
@@ -326,8 +325,6 @@ async def webhook_page(request: Request, principal: MemberDep, session: DbDep) -
     deliveries = await webhooks.list_deliveries(
         session, merchant_id, status=None if status in (None, "all") else status, limit=50
     )
-    from clearing_gateway.console.ops_pages import delivery_table
-
     hook_rows = [
         row(
             str(h.id),
