@@ -130,3 +130,34 @@ def test_cli_apply_refuses_other_providers_and_unknown_breaks(
     )
     assert unknown.exit_code == 1
     assert "no break" in unknown.output
+
+
+async def test_applying_a_payment_already_credited_meanwhile_only_resolves_the_break(
+    live_merchant: Merchant, gateway: LiveGateway, runtime: Runtime
+) -> None:
+    # The callback (or an earlier apply cut short before it resolved the break) credits
+    # the payment after the statement found it missing: applying it again moves nothing.
+    user = await live_merchant.user()
+    account = await live_merchant.virtual_account(user["userId"])
+    await gateway.control("topremit", "callbacks/mode", {"mode": "drop"})
+    await gateway.control(
+        "topremit", f"va/{account['paymentInstrumentId']}/pay", {"amount": "40000.00"}
+    )
+    (found,) = (await reconcile(runtime, gateway, "topremit")).breaks
+    assert found.kind.value == "missing_in_ledger"
+    await gateway.control("topremit", "callbacks/mode", {"mode": "deliver"})
+    await gateway.control("topremit", "callbacks/resend-last")
+    await eventually(
+        lambda: inbox(runtime, "topremit"),
+        lambda rows: len(rows) == 1 and rows[0].processed_at is not None,
+    )
+    async with runtime.sessionmaker() as session:
+        (row,) = await list_breaks(session, status="open")
+    applied = await apply_break(
+        runtime.sessionmaker, row.id, note="checked", actor="ops", registry=registry()
+    )
+    assert applied.status == "duplicate"
+    assert applied.found.status == "resolved"
+    assert await vaults(live_merchant) == {"topremit": "40000.00"}
+    assert len(await events(runtime, "va_payment")) == 1
+    assert await ledger_findings(runtime) == []
