@@ -1,5 +1,6 @@
-"""Shared accounts (provider clearing, fee revenue) are updated last, at COMMIT, and
-exactly when their transfer commits: never after a rollback, never twice."""
+"""Rows that cannot refuse (the shared clearing and fee accounts always, a vault when its
+transfer cannot overdraw it) are updated last, at COMMIT, and exactly when their
+transfer commits: never after a rollback, never twice."""
 
 from __future__ import annotations
 
@@ -23,9 +24,7 @@ CLEARING = AccountKey.clearing(P)
 FEES = AccountKey.fee_revenue(P)
 
 
-async def test_the_shared_rows_are_the_last_statements_before_commit(
-    runtime: Runtime, books: Books, merchant_id: uuid.UUID
-) -> None:
+def _recorded(runtime: Runtime) -> tuple[list[str], Any]:
     statements: list[str] = []
 
     def record(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
@@ -33,6 +32,13 @@ async def test_the_shared_rows_are_the_last_statements_before_commit(
 
     engine = runtime.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
+    return statements, lambda: event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_a_deposit_updates_every_account_last_before_commit(
+    runtime: Runtime, books: Books, merchant_id: uuid.UUID
+) -> None:
+    statements, stop = _recorded(runtime)
     try:
         async with unit_of_work(runtime.sessionmaker) as session:
             await ledger.post(
@@ -41,17 +47,82 @@ async def test_the_shared_rows_are_the_last_statements_before_commit(
             # Work the deposit does after the ledger (webhook event, outbox job).
             await enqueue(session, "test.after_ledger", {"n": 1})
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        stop()
     updates = [i for i, s in enumerate(statements) if s.startswith("UPDATE ledger_accounts")]
     job = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO jobs"))
-    # The vault first (it may refuse), the two shared rows after everything else.
+    # A credit cannot overdraw the vault: its row, like the shared ones, is locked only
+    # for the COMMIT, after everything else the transaction does.
     assert len(updates) == 3
-    assert updates[0] < job < updates[1] < updates[2]
+    assert job < updates[0] < updates[1] < updates[2]
     assert statements[updates[2] + 1].startswith("INSERT INTO ledger_entries")
     assert len(statements) == updates[2] + 2  # nothing else before COMMIT
     assert (await books.balance(CLEARING)).posted == -100_000
     assert (await books.balance(FEES)).posted == 700
+    vault = await books.balance(AccountKey.vault(merchant_id, P, "deposit"))
+    assert (vault.posted, vault.version) == (99_300, 1)
     assert await books.verify() == []
+
+
+async def test_a_hold_checks_its_vault_at_once_and_its_shared_rows_at_commit(
+    runtime: Runtime, books: Books, merchant_id: uuid.UUID
+) -> None:
+    await books.top_up(merchant_id, 10_000)
+    statements, stop = _recorded(runtime)
+    try:
+        async with unit_of_work(runtime.sessionmaker) as session:
+            await ledger.hold(
+                session, "wd:now", withdrawal_postings(merchant_id, P, 5_000, 100), kind="wd"
+            )
+            await enqueue(session, "test.after_ledger", {"n": 1})
+    finally:
+        stop()
+    updates = [i for i, s in enumerate(statements) if s.startswith("UPDATE ledger_accounts")]
+    job = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO jobs"))
+    # The vault may refuse: it is locked and checked in place, where the caller can
+    # answer INSUFFICIENT_BALANCE; clearing and fees follow at COMMIT.
+    assert len(updates) == 3
+    assert updates[0] < job < updates[1] < updates[2]
+    vault = await books.balance(AccountKey.vault(merchant_id, P, "withdrawal"))
+    assert (vault.available, vault.debits_pending) == (4_900, 5_100)
+    assert await books.verify() == []
+
+
+async def test_posting_or_voiding_a_hold_locks_the_vault_only_for_the_commit(
+    runtime: Runtime, books: Books, merchant_id: uuid.UUID
+) -> None:
+    await books.top_up(merchant_id, 10_000)
+    for transfer_id in ("wd:post", "wd:void"):
+        await books.run(
+            lambda s, t=transfer_id: ledger.hold(
+                s, t, withdrawal_postings(merchant_id, P, 2_000, 0), kind="wd"
+            )
+        )
+    statements, stop = _recorded(runtime)
+    try:
+        async with unit_of_work(runtime.sessionmaker) as session:
+            await ledger.post_pending(session, "wd:post")
+            await ledger.void_pending(session, "wd:void")
+            await enqueue(session, "test.after_ledger", {"n": 1})
+    finally:
+        stop()
+    updates = [i for i, s in enumerate(statements) if s.startswith("UPDATE ledger_accounts")]
+    job = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO jobs"))
+    assert updates
+    assert all(i > job for i in updates)
+    vault = await books.balance(AccountKey.vault(merchant_id, P, "withdrawal"))
+    assert (vault.posted, vault.debits_pending, vault.available) == (8_000, 0, 8_000)
+    assert await books.verify() == []
+
+
+async def test_the_merchant_balances_read_inside_the_transaction_include_its_deposit(
+    runtime: Runtime, merchant_id: uuid.UUID
+) -> None:
+    async with unit_of_work(runtime.sessionmaker) as session:
+        await ledger.post(
+            session, "dep:seen", deposit_postings(merchant_id, P, 3_000, 0), kind="deposit"
+        )
+        vaults = await ledger.balances(session, merchant_id)
+    assert [(v.vault_type, v.available) for v in vaults] == [("deposit", 3_000)]
 
 
 async def test_a_rolled_back_savepoint_leaves_the_shared_rows_untouched(
@@ -139,3 +210,46 @@ async def test_a_read_inside_the_transaction_sees_the_deferred_change(
     async with unit_of_work(runtime.sessionmaker) as session:
         clearing = await ledger.account_balance(session, CLEARING)
     assert (clearing.posted, clearing.version) == (-4_000, 1)  # applied once, not twice
+
+
+async def test_a_hold_checked_at_commit_refuses_there_and_leaves_nothing(
+    runtime: Runtime, books: Books, merchant_id: uuid.UUID
+) -> None:
+    await books.top_up(merchant_id, 10_000)
+    statements, stop = _recorded(runtime)
+    try:
+        async with unit_of_work(runtime.sessionmaker) as session:
+            await ledger.hold(
+                session,
+                "wd:late-ok",
+                withdrawal_postings(merchant_id, P, 6_000, 100),
+                kind="wd",
+                check_at_commit=True,
+            )
+            await enqueue(session, "test.after_ledger", {"n": 1})
+    finally:
+        stop()
+    updates = [i for i, s in enumerate(statements) if s.startswith("UPDATE ledger_accounts")]
+    job = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO jobs"))
+    assert len(updates) == 3
+    assert all(i > job for i in updates)
+
+    async def refused() -> None:
+        async with unit_of_work(runtime.sessionmaker) as session:
+            await ledger.hold(
+                session,
+                "wd:late-no",
+                withdrawal_postings(merchant_id, P, 6_000, 100),
+                kind="wd",
+                check_at_commit=True,
+            )
+            await enqueue(session, "test.refused", {"n": 2})
+
+    # The hold itself says yes; the COMMIT refuses and takes the job with it.
+    with pytest.raises(InsufficientFunds):
+        await refused()
+    vault = await books.balance(AccountKey.vault(merchant_id, P, "withdrawal"))
+    assert (vault.available, vault.debits_pending) == (3_900, 6_100)
+    assert await books.run(lambda s: ledger.get_transfer(s, "wd:late-no")) is None
+    assert (await books.balance(CLEARING)).credits_pending == 6_000
+    assert await books.verify() == []

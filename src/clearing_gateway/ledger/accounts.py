@@ -89,6 +89,14 @@ class AccountKey:
         go either way (clearing is an asset, fee revenue can be refunded)."""
         return self.kind is AccountKind.MERCHANT_VAULT
 
+    @property
+    def lock_order(self) -> tuple[bool, uuid.UUID]:
+        """One global order in which a transaction locks account rows (vaults first,
+        then system accounts, each by id): no two transfers can wait on each other.
+        Vaults first, so an overdraft is refused before the hot clearing and fee
+        accounts are locked, and those are held the shortest."""
+        return (not self.must_not_go_negative, self.id)
+
     @classmethod
     def from_code(cls, code: str) -> AccountKey:
         parts = code.split(":")

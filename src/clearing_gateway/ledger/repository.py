@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, aliased
 from clearing_gateway.db import insert_ignoring_conflicts
 from clearing_gateway.kit.clock import utcnow
 from clearing_gateway.ledger.accounts import AccountKey, Posting
+from clearing_gateway.ledger.errors import InsufficientFunds
 from clearing_gateway.ledger.models import (
     FeeSchedule,
     LedgerAccount,
@@ -55,6 +56,10 @@ class Delta:
     debits_posted: int = 0
     credits_pending: int = 0
     credits_posted: int = 0
+
+    @property
+    def available_change(self) -> int:
+        return self.credits_posted - self.debits_posted - self.debits_pending
 
     @property
     def is_zero(self) -> bool:
@@ -131,11 +136,13 @@ def entry_row(
 
 
 def apply_shared_changes(session: Session, changes: Sequence[DeferredChange]) -> None:
-    """The deferred changes of shared accounts, at commit (sync: runs in the session's
-    before_commit hook). Account id order, so two committers never wait on each other;
-    the sort is stable, so one account's changes keep the order they were made in."""
+    """The deferred changes, at commit (sync: runs in the session's before_commit hook).
+    In the accounts' lock order (vaults, then system accounts, each by id), so two
+    committers never wait on each other and a vault locked earlier in a transaction is
+    never waited for while a shared row is held; the sort is stable, so one account's
+    changes keep the order they were made in."""
     entries = []
-    for change in sorted(changes, key=lambda c: c.key.id):
+    for change in sorted(changes, key=lambda c: c.key.lock_order):
         delta = change.delta
         params = {
             "account_id": change.key.id,
@@ -146,8 +153,10 @@ def apply_shared_changes(session: Session, changes: Sequence[DeferredChange]) ->
             "now": change.now,
         }
         row = session.execute(_APPLY, params).first()
-        if row is None:  # pragma: no cover - shared accounts have no balance limit
-            raise RuntimeError(f"shared account {change.key.code} refused a change")
+        if row is None:
+            # A hold checked at commit (`hold(check_at_commit=True)`) would overdraw
+            # its vault: the COMMIT fails and the transaction rolls back.
+            raise InsufficientFunds(change.key.code)
         entries.append(
             entry_row(change.key, row, change.transfer_id, change.event, delta, change.now)
         )

@@ -109,10 +109,25 @@ async def hold(
     *,
     kind: str,
     note: str | None = None,
+    check_at_commit: bool = False,
 ) -> Transfer:
     """Reserve money (a pending transfer): it leaves the debited accounts' available
-    balance at once and arrives nowhere until `post_pending`."""
-    return await _create(session, transfer_id, postings, kind=kind, note=note, hold=True)
+    balance at once and arrives nowhere until `post_pending`.
+
+    `check_at_commit`: the vaults are locked, checked and changed at COMMIT instead of
+    now, so a busy merchant's vault row is locked only for the commit; an overdraft
+    then raises InsufficientFunds from the COMMIT, which rolls the whole transaction
+    back. For a caller whose only answer to a refusal is to roll back (an API request);
+    a caller that catches the refusal and carries on must not use it."""
+    return await _create(
+        session,
+        transfer_id,
+        postings,
+        kind=kind,
+        note=note,
+        hold=True,
+        check_at_commit=check_at_commit,
+    )
 
 
 async def post_pending(
@@ -181,6 +196,7 @@ async def get_transfer(session: AsyncSession, transfer_id: str) -> Transfer | No
 
 async def balances(session: AsyncSession, merchant_id: uuid.UUID) -> list[VaultBalance]:
     """The merchant's vaults, ordered by provider then vault type."""
+    await apply_deferred(session)
     accounts = await LedgerRepository(session).accounts(merchant_id, vaults_only=True)
     return [
         VaultBalance(
@@ -226,6 +242,7 @@ async def _create(
     kind: str,
     note: str | None,
     hold: bool,
+    check_at_commit: bool = False,
 ) -> Transfer:
     postings = _checked(transfer_id, postings, kind)
     operation = "hold" if hold else "post"
@@ -263,7 +280,7 @@ async def _create(
             else:
                 deltas[posting.debit].debits_posted += posting.amount
                 deltas[posting.credit].credits_posted += posting.amount
-        await _apply(repository, transfer_id, operation, deltas, now)
+        await _apply(repository, transfer_id, operation, deltas, now, at_commit=check_at_commit)
     return Transfer(
         id=transfer_id,
         kind=kind,
@@ -277,29 +294,31 @@ async def _create(
     )
 
 
-def _lock_order(key: AccountKey) -> tuple[bool, uuid.UUID]:
-    # One global order (vaults first, then system accounts, each by id): no two
-    # transfers can wait on each other. Vaults first, so an overdraft is refused before
-    # the hot clearing and fee accounts are locked, and those are held the shortest.
-    return (not key.must_not_go_negative, key.id)
-
-
 async def _apply(
     repository: LedgerRepository,
     transfer_id: str,
     event: str,
     deltas: dict[AccountKey, Delta],
     now: dt.datetime,
+    *,
+    at_commit: bool = False,
 ) -> None:
+    changes = [(key, deltas[key]) for key in sorted(deltas, key=lambda k: k.lock_order)]
+    changes = [(key, delta) for key, delta in changes if not delta.is_zero]
+    if at_commit or not any(_may_refuse(key, delta) for key, delta in changes):
+        # Nothing here can refuse (a deposit's credit, a hold posted or voided, the
+        # shared clearing and fee rows), or the caller takes the refusal at COMMIT:
+        # every row is updated at COMMIT, so its lock is held for the commit only
+        # (ledger/shared_rows.py).
+        for key, delta in changes:
+            defer(repository.session, key, transfer_id, event, delta, now)
+        return
+    # A vault may refuse: the whole transfer's vault rows are locked and checked now,
+    # in lock order; the shared rows, which never refuse, still wait for the COMMIT.
     entries = []
     shared = []
-    for key in sorted(deltas, key=_lock_order):
-        delta = deltas[key]
-        if delta.is_zero:
-            continue
+    for key, delta in changes:
         if not key.must_not_go_negative:
-            # A shared account (provider clearing, fee revenue) cannot refuse: updated at
-            # COMMIT so its row lock is held for the commit only (ledger/shared_rows.py).
             shared.append((key, delta))
             continue
         row = await repository.apply(key, delta, now)
@@ -310,6 +329,11 @@ async def _apply(
         await repository.insert_entries(entries)
     for key, delta in shared:  # after every vault said yes: a refusal defers nothing
         defer(repository.session, key, transfer_id, event, delta, now)
+
+
+def _may_refuse(key: AccountKey, delta: Delta) -> bool:
+    """Only a change that lowers a vault's available balance can overdraw it."""
+    return key.must_not_go_negative and delta.available_change < 0
 
 
 def _checked(transfer_id: str, postings: Sequence[Posting], kind: str) -> list[Posting]:

@@ -1,19 +1,26 @@
-"""Shared accounts are updated last, just before COMMIT.
+"""Rows that cannot refuse are updated last, just before COMMIT.
 
 Every deposit credits a merchant vault and debits the provider's clearing account (and
-credits fee revenue). The vaults are many and each is locked by its own merchant's money
-only; the clearing and fee rows are one per provider and every deposit of that provider
-updates them. Updated in the middle of the transaction, their row locks would be held
-through everything that follows (the webhook event, the outbox job, the inbox row) and
-serialise every deposit behind the slowest one. These accounts have no balance limit
-(`must_not_go_negative` is false), so their UPDATE can never refuse a transfer: it is
-kept with the session and run in `before_commit`, after the ORM's own flush, so the locks
-live only through the COMMIT.
+credits fee revenue). The clearing and fee rows are one per provider and every deposit
+of that provider updates them; a busy merchant's vault is updated by every one of its
+deposits. Updated in the middle of the transaction, their row locks would be held
+through everything that follows (the webhook event and its deliveries, the outbox job,
+the inbox row) and serialise every deposit behind the slowest one.
+
+A change that cannot refuse is kept with the session instead and run in `before_commit`,
+after the ORM's own flush, so its lock lives only through the COMMIT: the shared
+accounts (no balance limit, `must_not_go_negative` is false) always, and a vault when
+its whole transfer cannot lower any vault's available balance (a deposit's credit, a
+hold posted or voided). A transfer that may overdraw a vault (a withdrawal's hold, a
+sweep) still locks and checks its vaults at once, so the refusal is raised where the
+caller can answer it; only its shared rows wait for the COMMIT. At COMMIT the rows are
+locked in the accounts' one lock order (vaults, then system accounts), so a transaction
+holding a vault never waits for one that holds a shared row and wants that vault.
 
 Rollback safety: each deferred change remembers the open (nested) transactions it was
 made in; rolling back any of them (a refused operation's SAVEPOINT, the whole unit of
 work) drops it, so a change is applied exactly when its transfer commits. Reads of a
-shared account's balance inside the same transaction call `apply_deferred` first.
+balance inside the same transaction call `apply_deferred` first.
 """
 
 from __future__ import annotations

@@ -220,13 +220,6 @@ async def create_withdrawal(
     except IntegrityError:
         # A concurrent request with the same merchantReference won the unique index.
         raise _duplicate(request.merchantReference) from None
-    # InsufficientFunds (422 INSUFFICIENT_BALANCE) propagates: the request rolls back.
-    await ledger.hold(
-        session,
-        hold_id(withdrawal.id),
-        withdrawal_postings(merchant_id, provider, amount, fee, currency),
-        kind="withdrawal",
-    )
     await repository.record_change(
         WithdrawalStatusChange(
             withdrawal_id=withdrawal.id,
@@ -242,6 +235,17 @@ async def create_withdrawal(
         SUBMIT_JOB,
         {"withdrawalId": str(withdrawal.id)},
         dedupe_key=f"withdrawal-submit:{withdrawal.id}",
+    )
+    # Every withdrawal of the merchant needs its vault row: the hold is checked and
+    # applied at COMMIT, so that lock is held for the commit only. An overdraft raises
+    # InsufficientFunds (422 INSUFFICIENT_BALANCE) from the request's COMMIT, and the
+    # whole request rolls back: nothing of it is left.
+    await ledger.hold(
+        session,
+        hold_id(withdrawal.id),
+        withdrawal_postings(merchant_id, provider, amount, fee, currency),
+        kind="withdrawal",
+        check_at_commit=True,
     )
     return withdrawal
 
