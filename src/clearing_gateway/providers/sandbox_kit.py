@@ -141,6 +141,11 @@ class CallbackSender:
     retry_schedule: tuple[float, ...] = ()
     # What counts as accepted: a 2xx by default (Finpay also wants its success code).
     accepts: Callable[[int, str], bool] = field(default=lambda status, _reply: 200 <= status < 300)
+    # One pooled keep-alive client, as a provider's sender has: a client per callback
+    # would build a TLS context each time, which cost more than the gateway's whole
+    # handling of the callback. Bound to the event loop it was made in.
+    _client: httpx.AsyncClient | None = field(default=None, repr=False)
+    _client_loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
 
     def set_retries(self, retries: int, delay_seconds: float) -> None:
         self.retry_schedule = (delay_seconds,) * max(retries, 0)
@@ -199,10 +204,9 @@ class CallbackSender:
     async def _attempt(self, callback: OutgoingCallback) -> DeliveryRecord:
         record = DeliveryRecord(callback.label, callback.url, None, "", callback.body.decode())
         try:
-            async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
-                response = await client.post(
-                    callback.url, content=callback.body, headers=callback.headers
-                )
+            response = await self._http().post(
+                callback.url, content=callback.body, headers=callback.headers
+            )
             record.status_code = response.status_code
             record.reply = response.text[:500]
         except httpx.HTTPError as exc:
@@ -210,6 +214,16 @@ class CallbackSender:
             log.warning("sandbox.callback_failed", url=callback.url, error=type(exc).__name__)
         self.sent.append(record)
         return record
+
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop or self._client.is_closed:
+            self._client = httpx.AsyncClient(
+                timeout=self.timeout_seconds,
+                limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+            )
+            self._client_loop = loop
+        return self._client
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait for callbacks in flight (tests use this before asserting)."""
@@ -221,6 +235,9 @@ class CallbackSender:
             task.cancel()
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
+        client, self._client = self._client, None
+        if client is not None and self._client_loop is asyncio.get_running_loop():
+            await client.aclose()
 
 
 async def read_json(request: Request) -> dict[str, Any]:
