@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, update
 
 from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.crosscheck import service as crosscheck_service
 from clearing_gateway.crosscheck.service import verify_all
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.deposits.models import Deposit
@@ -44,4 +46,30 @@ async def test_each_completed_deposit_has_its_one_transfer(
     assert sorted(await findings(runtime)) == [
         "deposit COMPLETED without a posted transfer",
         "deposit deposit transfer without a deposit",
+    ]
+
+
+async def test_disagreeing_deposits_are_listed_up_to_a_cap_and_summarised_beyond(
+    live_merchant: Merchant, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = await live_merchant.user()
+    account = await live_merchant.virtual_account(user["userId"])
+    for _ in range(3):
+        paid = await live_merchant.pay(account, "150000.00")
+        assert paid.status_code < 300, paid.text
+
+    async def deposits() -> list[Deposit]:
+        async with runtime.sessionmaker() as session:
+            return list(await session.scalars(select(Deposit)))
+
+    await eventually(deposits, lambda rows: len(rows) == 3)
+    assert await findings(runtime) == []
+    async with unit_of_work(runtime.sessionmaker) as session:
+        await session.execute(update(Deposit).values(status="FAILED"))
+    assert await findings(runtime) == ["deposit FAILED but credited"] * 3
+    monkeypatch.setattr(crosscheck_service, "MAX_DEPOSIT_FINDINGS", 2)
+    assert await findings(runtime) == [
+        "deposit more than 2 deposits disagree with the ledger; the first 2 are listed",
+        "deposit FAILED but credited",
+        "deposit FAILED but credited",
     ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import and_, func, literal, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearing_gateway.deposits.models import Deposit
+from clearing_gateway.deposits.models import Deposit, DepositStatus
 from clearing_gateway.ledger.accounts import AccountKind
 from clearing_gateway.ledger.models import LedgerAccount, LedgerPosting, LedgerTransfer
 from clearing_gateway.withdrawals.models import Withdrawal
@@ -36,10 +36,15 @@ class CrossCheckRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def deposits_with_transfers(self) -> list[Any]:
-        """Every deposit with the ledger transfer its key names (if any) and its legs."""
+    async def deposit_disagreements(self, limit: int) -> list[Any]:
+        """Deposits that disagree with the ledger transfer their key names (if any), at
+        most `limit`: the database compares, so a healthy table of millions of deposits
+        costs one scan and no rows in Python (the check runs in the worker's loop)."""
         key = literal("deposit:") + Deposit.provider + literal(":") + Deposit.payment_request_id
         legs = _legs("posted")
+        legs_total = func.coalesce(legs.c.total, 0)
+        legs_fee = func.coalesce(legs.c.fee, 0)
+        completed = Deposit.status == DepositStatus.COMPLETED.value
         rows = await self.session.execute(
             select(
                 Deposit.id,
@@ -49,11 +54,28 @@ class CrossCheckRepository:
                 Deposit.net_amount,
                 LedgerTransfer.id.label("transfer_id"),
                 LedgerTransfer.status.label("transfer_status"),
-                func.coalesce(legs.c.total, 0).label("legs_total"),
-                func.coalesce(legs.c.fee, 0).label("legs_fee"),
+                legs_total.label("legs_total"),
+                legs_fee.label("legs_fee"),
             )
             .outerjoin(LedgerTransfer, LedgerTransfer.id == key)
             .outerjoin(legs, legs.c.transfer_id == LedgerTransfer.id)
+            .where(
+                or_(
+                    and_(
+                        completed,
+                        or_(
+                            LedgerTransfer.id.is_(None),
+                            LedgerTransfer.status != "posted",
+                            legs_total != Deposit.amount,
+                            legs_fee != Deposit.fee,
+                            Deposit.amount - Deposit.fee != Deposit.net_amount,
+                        ),
+                    ),
+                    and_(not_(completed), LedgerTransfer.id.is_not(None)),
+                )
+            )
+            .order_by(Deposit.created_at)
+            .limit(limit)
         )
         return list(rows)
 
