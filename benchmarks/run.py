@@ -31,7 +31,7 @@ from typing import Any
 
 import asyncpg
 
-from benchmarks import ceiling, deposits, merchant_api, pgbench_ceiling
+from benchmarks import ceiling, deposits, merchant_api, pgbench_ceiling, simulator
 from benchmarks.harness import (
     Gateway,
     admin_dsn,
@@ -149,8 +149,19 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             drain_seconds=args.drain_seconds,
         )
         _log(f"pipeline paced {half}/s", at_half)
+        # --- the public simulator path, end to end -------------------------------------
+        simulated = await simulator.run_stage(
+            port=port,
+            sink_port=sink_port,
+            dsn=dsn,
+            requests=simulator.payment_requests(merchant, accounts, args.callbacks),
+            concurrency=args.simulator_concurrency,
+            max_seconds=args.stage_seconds,
+            drain_seconds=args.drain_seconds,
+        )
+        _log(f"simulator path c={args.simulator_concurrency}", simulated)
         rss["after_pipeline"] = rss_mb(server.pid)
-        results["pipeline"] = {"stages": stages, "at_half_max": at_half}
+        results["pipeline"] = {"stages": stages, "at_half_max": at_half, "simulator": simulated}
 
         # --- the physical ceiling, in the same run, with the gateway idle ---------------
         results["pgbench"] = await pgbench_ceiling.measure(
@@ -161,6 +172,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             top = results["pgbench"][variant]["deposits_per_s"]
             results["pipeline"][f"ratio_to_pgbench_{variant}"] = (
                 round(best["deposits_per_s"] / top, 3) if top else None
+            )
+            results["pipeline"][f"simulator_ratio_to_pgbench_{variant}"] = (
+                round(simulated["end_to_end_per_s"] / top, 3) if top else None
             )
 
         # --- merchant API --------------------------------------------------------------
@@ -261,6 +275,7 @@ def targets(results: dict[str, Any], api_rate: float) -> dict[str, Any]:
     measured = {
         "pipeline_over_pgbench_hot": results["pipeline"]["ratio_to_pgbench_hot"],
         "pipeline_over_pgbench_cold": results["pipeline"]["ratio_to_pgbench_cold"],
+        "simulator_over_pgbench_hot": results["pipeline"]["simulator_ratio_to_pgbench_hot"],
         "webhook_p99_at_half_max_ms": results["pipeline"]["at_half_max"]["webhook_latency_p99_ms"],
         "get_deposit_rps": api.get("GET /v1/deposits/{id}", {}).get("per_second"),
         "post_withdrawals_rps": _first(api, "POST /v1/withdrawals"),
@@ -293,6 +308,7 @@ def _first(api: dict[str, Any], prefix: str) -> float | None:
 BASELINE: dict[str, tuple[Any, str]] = {
     "pipeline_over_pgbench_hot": ("0.02-0.03", ">= 0.25"),
     "pipeline_over_pgbench_cold": (None, ""),
+    "simulator_over_pgbench_hot": ("0.01", ">= 0.1"),
     "webhook_p99_at_half_max_ms": (780, "< 100"),
     "get_deposit_rps": (276, ">= 1000"),
     "post_withdrawals_rps": (27, ">= 200"),
@@ -324,12 +340,22 @@ def table(results: dict[str, Any]) -> str:
         )
     )
     rows.append(("scale-out: 2 API + 2 workers", results["scale_out"]["two_api_two_workers"]))
+    simulated = results["pipeline"].get("simulator")
     for name, s in rows:
         c = s["callbacks"]
         lines.append(
             f"| {name} | {s['deposits_per_s']} | {c['p50_ms']} / {c['p95_ms']} / {c['p99_ms']} | "
             f"{s['webhook_latency_p50_ms']} / {s['webhook_latency_p99_ms']} | "
             f"{s['deposits']} / {s['ledger_transfers']} / {s['webhooks_received']} of {s['sent']} |"
+        )
+    if simulated is not None:
+        c = simulated["requests"]
+        lines.append(
+            f"| simulator path c={simulated['concurrency']} (end to end) | "
+            f"{simulated['end_to_end_per_s']} | {c['p50_ms']} / {c['p95_ms']} / {c['p99_ms']} | "
+            f"{simulated['webhook_latency_p50_ms']} / {simulated['webhook_latency_p99_ms']} | "
+            f"{simulated['deposits']} / {simulated['ledger_transfers']} / "
+            f"{simulated['webhooks_received']} of {simulated['accepted']} |"
         )
     hot, cold = results["pgbench"]["hot"], results["pgbench"]["cold"]
     lines += [
@@ -339,6 +365,9 @@ def table(results: dict[str, Any]) -> str:
         f"last, {cold['deposits_per_s']} without them.",
         f"Pipeline ÷ hot ceiling = {results['pipeline']['ratio_to_pgbench_hot']}; "
         f"pipeline ÷ cold ceiling = {results['pipeline']['ratio_to_pgbench_cold']}.",
+        f"Simulator path ÷ hot ceiling = "
+        f"{results['pipeline'].get('simulator_ratio_to_pgbench_hot')}; ÷ cold ceiling = "
+        f"{results['pipeline'].get('simulator_ratio_to_pgbench_cold')}.",
     ]
     if "ceiling" in results:
         replay = results["ceiling"]
@@ -392,6 +421,7 @@ def main() -> None:
     parser.add_argument("--deposits", type=int, default=1_000_000)
     parser.add_argument("--api-requests", type=int, default=2000)
     parser.add_argument("--api-concurrency", type=int, default=8)
+    parser.add_argument("--simulator-concurrency", type=int, default=8)
     parser.add_argument("--api-rate", type=float, default=200.0)
     parser.add_argument("--ceiling-transactions", type=int, default=3000)
     parser.add_argument("--pgbench-clients", type=int, default=16)

@@ -253,3 +253,32 @@ async def test_a_hold_checked_at_commit_refuses_there_and_leaves_nothing(
     assert await books.run(lambda s: ledger.get_transfer(s, "wd:late-no")) is None
     assert (await books.balance(CLEARING)).credits_pending == 6_000
     assert await books.verify() == []
+
+
+async def test_accounts_known_to_exist_are_not_inserted_again(
+    runtime: Runtime, books: Books, merchant_id: uuid.UUID
+) -> None:
+    await books.run(
+        lambda s: ledger.post(
+            s, "dep:first", deposit_postings(merchant_id, P, 1_000, 10), kind="deposit"
+        )
+    )
+    # The first transfer created its accounts; the next meets them and remembers them.
+    await books.run(
+        lambda s: ledger.post(
+            s, "dep:second", deposit_postings(merchant_id, P, 1_000, 10), kind="deposit"
+        )
+    )
+    statements, stop = _recorded(runtime)
+    try:
+        await books.run(
+            lambda s: ledger.post(
+                s, "dep:third", deposit_postings(merchant_id, P, 1_000, 10), kind="deposit"
+            )
+        )
+    finally:
+        stop()
+    assert not [s for s in statements if s.startswith("INSERT INTO ledger_accounts")]
+    vault = await books.balance(AccountKey.vault(merchant_id, P, "deposit"))
+    assert (vault.posted, vault.version) == (2_970, 3)
+    assert await books.verify() == []

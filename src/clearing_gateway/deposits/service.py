@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearing_gateway.deposits import arrivals
 from clearing_gateway.deposits.events import EVENT_TYPES, va_payment_payload
 from clearing_gateway.deposits.models import Deposit, DepositStatus, PaymentException
 from clearing_gateway.deposits.repository import DepositRepository
@@ -201,6 +202,7 @@ async def _apply_new(
     )
     tracing.annotate(transaction_id=deposit.id)
     await repository.add(deposit)
+    arrivals.announce(session, event.provider, payment_key)
     if reason:
         log.warning("deposit.refused", deposit=str(deposit.id), reason=reason)
         parked = await repository.exception_for(event.provider, payment_key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -29,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
@@ -175,6 +177,15 @@ def _insert_ignore(dialect: str, table: Table) -> Any:
     return statement
 
 
+# Per engine (a database): the ids of accounts known to exist and committed.
+_KNOWN_ACCOUNTS: weakref.WeakKeyDictionary[Engine, set[uuid.UUID]] = weakref.WeakKeyDictionary()
+
+
+def _known_accounts(session: AsyncSession) -> set[uuid.UUID]:
+    engine = session.get_bind().engine  # a Connection's engine, or the Engine itself
+    return _KNOWN_ACCOUNTS.setdefault(engine, set())
+
+
 class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -186,8 +197,18 @@ class LedgerRepository:
     # --- accounts -------------------------------------------------------------------
 
     async def ensure_accounts(self, keys: Sequence[AccountKey], now: dt.datetime) -> None:
-        """Create missing accounts, in id order so concurrent creators cannot deadlock."""
-        unique = sorted({key.id: key for key in keys}.values(), key=lambda k: k.id)
+        """Create missing accounts, in id order so concurrent creators cannot deadlock.
+
+        An account seen to exist is remembered for the engine (accounts are never
+        deleted), and not inserted again: the INSERT would cost a round trip per
+        transfer, and on a hot row it waits for whichever transaction is committing an
+        update of that row (a unique check cannot pass an uncommitted row version)."""
+        known = _known_accounts(self.session)
+        unique = sorted(
+            {key.id: key for key in keys if key.id not in known}.values(), key=lambda k: k.id
+        )
+        if not unique:
+            return
         rows = [
             {
                 "id": key.id,
@@ -208,7 +229,11 @@ class LedgerRepository:
             }
             for key in unique
         ]
-        await self.session.execute(_insert_ignore(self._dialect, _accounts), rows)
+        statement = _insert_ignore(self._dialect, _accounts).returning(_accounts.c.id)
+        inserted = set((await self.session.execute(statement, rows)).scalars())
+        # Only the ones that were there already are known to be committed; the ones this
+        # transaction created are remembered the next time they are met.
+        known.update(key.id for key in unique if key.id not in inserted)
 
     async def apply(self, key: AccountKey, delta: Delta, now: dt.datetime) -> Any:
         """Change one account's counters; None when it would overdraw a vault."""

@@ -5,11 +5,13 @@ applies it (deposit, ledger, outbox) exactly as in production."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearing_gateway.api.runtime import Runtime
+from clearing_gateway.deposits import arrivals
 from clearing_gateway.deposits.models import Deposit
 from clearing_gateway.deposits.repository import DepositRepository
 from clearing_gateway.instruments.models import VirtualAccount
@@ -21,6 +23,11 @@ from clearing_gateway.providers.sandbox_magic import DepositOutcome, deposit_out
 from clearing_gateway.providers.sandboxes import Sandboxes
 from clearing_gateway.providers.topremit.sandbox import SnapError
 from clearing_gateway.simulator.schemas import DepositInquiryRequest, DepositPaymentRequest
+
+# How often a waiting simulator request reads the database when no COMMIT of this
+# process woke it (the callback went to another API process).
+POLL_SECONDS = 0.25
+WOKEN_POLL_SECONDS = 0.005
 
 
 async def find_account(
@@ -57,15 +64,27 @@ def pay_at_sandbox(
 
 
 async def wait_for_deposit(runtime: Runtime, provider: str, payment_id: str) -> Deposit | None:
+    """The deposit of this payment, once it exists (or None when the wait is over).
+
+    Woken by the deposit's COMMIT when the callback lands in this process
+    (deposits/arrivals.py), then read again every WOKEN_POLL_SECONDS until it shows (on
+    PostgreSQL it was seen to become visible to another connection some milliseconds
+    after the session's after_commit); without a wake-up, every POLL_SECONDS, for a
+    callback that another process took."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + runtime.settings.simulator_wait_seconds
-    while loop.time() < deadline:
-        async with runtime.sessionmaker() as session:
-            deposit = await DepositRepository(session).by_payment(provider, payment_id)
-        if deposit is not None:
-            return deposit
-        await asyncio.sleep(0.05)
-    return None
+    pause = POLL_SECONDS
+    while True:
+        with arrivals.waiting_for(provider, payment_id) as arrived:
+            async with runtime.sessionmaker() as session:
+                deposit = await DepositRepository(session).by_payment(provider, payment_id)
+            remaining = deadline - loop.time()
+            if deposit is not None or remaining <= 0:
+                return deposit
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrived, min(remaining, pause))
+            if arrived.done():
+                pause = WOKEN_POLL_SECONDS
 
 
 async def simulate_payment(
