@@ -14,6 +14,7 @@ from clearing_gateway import jobs
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.jobs import repository
+from clearing_gateway.jobs import worker as worker_module
 from clearing_gateway.jobs.models import Job, JobStatus
 from clearing_gateway.jobs.worker import Worker
 from tests.support.clock import ManualClock
@@ -330,3 +331,45 @@ async def test_a_rolled_back_job_wakes_nothing_and_runs_nothing(
     worker = make_worker(runtime, registry, clock)
     assert await worker.run_until_idle() == 0
     assert seen == []
+
+
+async def test_outcomes_finishing_together_are_written_in_one_transaction(
+    runtime: Runtime,
+    registry: jobs.JobRegistry,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = asyncio.Event()
+    started = 0
+
+    @registry.handler("test.together")
+    async def together(_runtime: Runtime, _job: Job) -> None:
+        nonlocal started
+        started += 1
+        await release.wait()
+
+    ids = [await enqueue(runtime, "test.together", {"n": n}) for n in range(12)]
+    transactions: list[int] = []
+    real = worker_module.unit_of_work
+
+    def counted(sessionmaker: object) -> object:
+        transactions.append(1)
+        return real(sessionmaker)  # type: ignore[arg-type]
+
+    worker = make_worker(runtime, registry, clock, concurrency=12)
+    worker.start()
+    try:
+        while started < 12:
+            await asyncio.sleep(0.01)
+        monkeypatch.setattr(worker_module, "unit_of_work", counted)
+        release.set()  # twelve runs end in the same instant
+        while worker.processed < 12:
+            await asyncio.sleep(0.01)
+    finally:
+        await worker.stop(grace=5)
+    # The first outcome is written at once; the eleven that finished meanwhile share
+    # the next transaction (one COMMIT instead of eleven).
+    assert len(transactions) <= 3
+    for job_id in ids:
+        assert job_id is not None
+        assert (await load(runtime, job_id)).status == JobStatus.DONE

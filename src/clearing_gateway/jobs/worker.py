@@ -24,6 +24,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
@@ -48,6 +49,19 @@ def _transaction_of(job: Job) -> str | None:
         if isinstance(value, str):
             return value
     return None
+
+
+@dataclass
+class _Outcome:
+    """A finished run waiting to be written; `recorded` resolves to finish()'s answer,
+    or None when the write failed."""
+
+    job_id: uuid.UUID
+    token: uuid.UUID
+    status: str
+    run_at: dt.datetime | None
+    error: str | None
+    recorded: asyncio.Future[bool | None]
 
 
 class Worker:
@@ -81,6 +95,8 @@ class Worker:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._outcomes: list[_Outcome] = []
+        self._recorder: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()  # set while LISTEN is active (PostgreSQL)
 
     # --- lifecycle -------------------------------------------------------------------
@@ -143,6 +159,9 @@ class Worker:
         """Drop everything without recording outcomes, as a crashed process would."""
         await self._stop_listening()
         tasks = [*self._in_flight.values(), *([self._task] if self._task else [])]
+        if self._recorder is not None:  # outcomes not yet written stay unwritten
+            tasks.append(self._recorder)
+        self._outcomes = []
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -365,21 +384,50 @@ class Worker:
         run_at: dt.datetime | None,
         error: str | None,
     ) -> None:
-        try:
-            async with unit_of_work(self.runtime.sessionmaker) as session:
-                recorded = await repository.finish(
-                    session,
-                    job.id,
-                    token,
-                    status=status,
-                    now=self.clock(),
-                    run_at=run_at,
-                    error=error[:_ERROR_LIMIT] if error else None,
-                )
-        except Exception:
-            # The lease will expire and the job run again: at-least-once, never lost.
-            log.exception("could not record job outcome", kind=job.kind, job_id=str(job.id))
-            return
+        outcome = _Outcome(
+            job.id,
+            token,
+            status,
+            run_at,
+            error[:_ERROR_LIMIT] if error else None,
+            asyncio.get_running_loop().create_future(),
+        )
+        self._outcomes.append(outcome)
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_outcomes(), name="job outcomes")
+        recorded = await outcome.recorded
+        if recorded is None:
+            return  # not written: the lease will expire and the job run again
         self.processed += 1
         if not recorded:
             log.warning("job lease was lost before it finished", kind=job.kind, job_id=str(job.id))
+
+    async def _record_outcomes(self) -> None:
+        """Group commit of outcomes: every outcome that finished while the previous
+        batch was being written goes into the next one, in one transaction. At a high
+        rate of short jobs (webhook deliveries) that is one COMMIT for many jobs instead
+        of one each; a lone job is written at once, as before."""
+        while self._outcomes:
+            batch, self._outcomes = self._outcomes, []
+            try:
+                async with unit_of_work(self.runtime.sessionmaker) as session:
+                    now = self.clock()
+                    results: list[bool | None] = [
+                        await repository.finish(
+                            session,
+                            outcome.job_id,
+                            outcome.token,
+                            status=outcome.status,
+                            now=now,
+                            run_at=outcome.run_at,
+                            error=outcome.error,
+                        )
+                        for outcome in batch
+                    ]
+            except Exception:
+                # Their leases will expire and the jobs run again: at-least-once, never lost.
+                log.exception("could not record job outcomes", count=len(batch))
+                results = [None] * len(batch)
+            for outcome, result in zip(batch, results, strict=True):
+                if not outcome.recorded.done():
+                    outcome.recorded.set_result(result)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -142,9 +143,31 @@ def apply_shared_changes(session: Session, changes: Sequence[DeferredChange]) ->
     In the accounts' lock order (vaults, then system accounts, each by id), so two
     committers never wait on each other and a vault locked earlier in a transaction is
     never waited for while a shared row is held; the sort is stable, so one account's
-    changes keep the order they were made in."""
+    changes keep the order they were made in.
+
+    A hold checked at commit (`hold(check_at_commit=True)`) that would overdraw its
+    vault raises InsufficientFunds: the COMMIT fails and the transaction rolls back."""
+    ordered = sorted(changes, key=lambda c: c.key.lock_order)
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip (migration i17b0001): the rows stay locked only for the COMMIT.
+        refused = session.execute(
+            _APPLY_ALL,
+            {
+                "ids": [c.key.id for c in ordered],
+                "dp": [c.delta.debits_pending for c in ordered],
+                "dpo": [c.delta.debits_posted for c in ordered],
+                "cp": [c.delta.credits_pending for c in ordered],
+                "cpo": [c.delta.credits_posted for c in ordered],
+                "transfers": [c.transfer_id for c in ordered],
+                "events": [c.event for c in ordered],
+                "made_at": [c.now for c in ordered],
+            },
+        ).scalar()
+        if refused is not None:
+            raise InsufficientFunds(next(c.key.code for c in ordered if c.key.id == refused))
+        return
     entries = []
-    for change in sorted(changes, key=lambda c: c.key.lock_order):
+    for change in ordered:
         delta = change.delta
         params = {
             "account_id": change.key.id,
@@ -156,13 +179,18 @@ def apply_shared_changes(session: Session, changes: Sequence[DeferredChange]) ->
         }
         row = session.execute(_APPLY, params).first()
         if row is None:
-            # A hold checked at commit (`hold(check_at_commit=True)`) would overdraw
-            # its vault: the COMMIT fails and the transaction rolls back.
             raise InsufficientFunds(change.key.code)
         entries.append(
             entry_row(change.key, row, change.transfer_id, change.event, delta, change.now)
         )
     session.execute(insert(_entries), entries)
+
+
+_APPLY_ALL = text(
+    "SELECT gateway_ledger_apply(CAST(:ids AS uuid[]), CAST(:dp AS bigint[]), "
+    "CAST(:dpo AS bigint[]), CAST(:cp AS bigint[]), CAST(:cpo AS bigint[]), "
+    "CAST(:transfers AS text[]), CAST(:events AS text[]), CAST(:made_at AS timestamptz[]))"
+)
 
 
 _INSERT_IGNORE: dict[tuple[str, str], Any] = {}

@@ -109,13 +109,27 @@ class WebhookRepository:
         self.session.add(delivery)
         await self.session.flush()
 
-    async def attempts_so_far(self, event_id: uuid.UUID, webhook_id: uuid.UUID) -> int:
-        count = await self.session.scalar(
+    async def delivery_context(
+        self, event_id: uuid.UUID, webhook_id: uuid.UUID
+    ) -> tuple[WebhookEvent, Webhook, int] | None:
+        """What one delivery attempt needs, in one round trip: the event, the endpoint
+        and how many attempts were made so far (None when either row is gone)."""
+        attempts = (
             select(func.count())
             .select_from(WebhookDelivery)
             .where(WebhookDelivery.event_id == event_id, WebhookDelivery.webhook_id == webhook_id)
+            .scalar_subquery()
         )
-        return int(count or 0)
+        row = (
+            await self.session.execute(
+                select(WebhookEvent, Webhook, attempts)
+                .where(WebhookEvent.id == event_id, Webhook.id == webhook_id)
+                .execution_options(populate_existing=True)
+            )
+        ).first()
+        if row is None:
+            return None
+        return row[0], row[1], int(row[2] or 0)
 
     async def deliveries(
         self,

@@ -39,14 +39,14 @@ async def deliver(runtime: Runtime, job: jobs.Job) -> None:
     now = utcnow()
     async with unit_of_work(runtime.sessionmaker) as session:
         repository = WebhookRepository(session)
-        event = await repository.event(event_id)
-        webhook = await repository.get(webhook_id)
-        if event is None or webhook is None:
+        context = await repository.delivery_context(event_id, webhook_id)
+        if context is None:
             return  # purged or never existed: nothing left to deliver
+        event, webhook, attempts = context
         if not webhook.is_active or webhook.deleted_at is not None:
             log.info("delivery dropped: webhook inactive", webhook_id=str(webhook_id))
             return
-        attempt = await repository.attempts_so_far(event.id, webhook.id) + 1
+        attempt = attempts + 1
         secrets = service.signing_secrets(webhook, settings, now)
         url, custom_headers = webhook.url, dict(webhook.headers or {})
         body, event_type, transaction_id = event.payload, event.event_type, event.transaction_id
