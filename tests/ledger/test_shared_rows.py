@@ -15,7 +15,12 @@ from clearing_gateway.api.runtime import Runtime
 from clearing_gateway.db import unit_of_work
 from clearing_gateway.jobs.service import enqueue
 from clearing_gateway.ledger import service as ledger
-from clearing_gateway.ledger.accounts import AccountKey, deposit_postings, withdrawal_postings
+from clearing_gateway.ledger.accounts import (
+    AccountKey,
+    Posting,
+    deposit_postings,
+    withdrawal_postings,
+)
 from clearing_gateway.ledger.errors import InsufficientFunds
 from tests.ledger.conftest import Books
 
@@ -300,4 +305,22 @@ async def test_accounts_known_to_exist_are_not_inserted_again(
     assert not [s for s in statements if s.startswith("INSERT INTO ledger_accounts")]
     vault = await books.balance(AccountKey.vault(merchant_id, P, "deposit"))
     assert (vault.posted, vault.version) == (2_970, 3)
+    assert await books.verify() == []
+
+
+async def test_a_hold_after_a_credit_in_the_same_transaction_sees_the_credit(
+    runtime: Runtime, books: Books, merchant_id: uuid.UUID
+) -> None:
+    vault = AccountKey.vault(merchant_id, P, "withdrawal")
+    async with unit_of_work(runtime.sessionmaker) as session:
+        # The credit cannot refuse and waits for the COMMIT; the hold that follows may
+        # refuse, so it is checked at once, against the vault with the credit in it.
+        await ledger.post(
+            session, "topup:then-hold", [Posting(CLEARING, vault, 10_000)], kind="top_up"
+        )
+        await ledger.hold(
+            session, "wd:after-credit", withdrawal_postings(merchant_id, P, 6_000, 100), kind="wd"
+        )
+    balance = await books.balance(vault)
+    assert (balance.available, balance.debits_pending) == (3_900, 6_100)
     assert await books.verify() == []

@@ -315,6 +315,9 @@ async def _apply(
         return
     # A vault may refuse: the whole transfer's vault rows are locked and checked now,
     # in lock order; the shared rows, which never refuse, still wait for the COMMIT.
+    # Changes this transaction deferred earlier (a credit to the same vault, say) are
+    # applied first, so the check sees every rupiah the transaction already moved.
+    await apply_deferred(repository.session)
     entries = []
     shared = []
     for key, delta in changes:

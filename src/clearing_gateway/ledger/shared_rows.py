@@ -36,6 +36,7 @@ from clearing_gateway.ledger.accounts import AccountKey
 from clearing_gateway.ledger.repository import Delta, apply_shared_changes
 
 _KEY = "ledger.shared_rows"
+_APPLIED_KEY = "ledger.shared_rows.applied"
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,14 @@ def _apply(session: Session) -> None:
     pending: list[DeferredChange] = session.info.pop(_KEY, [])
     if pending:
         apply_shared_changes(session, pending)
+        # Applied inside a SAVEPOINT (a read or a refusable transfer in a nested
+        # operation), the UPDATEs vanish if that SAVEPOINT rolls back: remember where,
+        # so that the changes made outside it are deferred again (_after_rollback).
+        within = _open_transactions(session)
+        if len(within) > 1:
+            applied: list[tuple[DeferredChange, tuple[SessionTransaction, ...]]]
+            applied = session.info.setdefault(_APPLIED_KEY, [])
+            applied.extend((change, within) for change in pending)
 
 
 @event.listens_for(Session, "before_commit")
@@ -105,14 +114,22 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     # deferred may leak into the session's next transaction.
     if transaction.parent is None:
         session.info.pop(_KEY, None)
+        session.info.pop(_APPLIED_KEY, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, previous: SessionTransaction) -> None:
-    pending: list[DeferredChange] | None = session.info.get(_KEY)
+    pending: list[DeferredChange] = [
+        change for change in session.info.get(_KEY, []) if previous not in change.opened_in
+    ]
+    # Changes applied inside the rolled-back SAVEPOINT but made outside it are owed
+    # again; the ones made inside it go with it.
+    applied = session.info.get(_APPLIED_KEY, [])
+    undone = [change for change, within in applied if previous in within]
+    if undone:
+        session.info[_APPLIED_KEY] = [entry for entry in applied if previous not in entry[1]]
+        pending = [c for c in undone if previous not in c.opened_in] + pending
     if pending:
-        kept = [change for change in pending if previous not in change.opened_in]
-        if kept:
-            session.info[_KEY] = kept
-        else:
-            session.info.pop(_KEY, None)
+        session.info[_KEY] = pending
+    else:
+        session.info.pop(_KEY, None)
