@@ -113,7 +113,8 @@ class WebhookRepository:
         self, event_id: uuid.UUID, webhook_id: uuid.UUID
     ) -> tuple[WebhookEvent, Webhook, int] | None:
         """What one delivery attempt needs, in one round trip: the event, the endpoint
-        and how many attempts were made so far (None when either row is gone)."""
+        (the event's merchant's) and how many attempts were made so far (None when
+        either row is gone)."""
         attempts = (
             select(func.count())
             .select_from(WebhookDelivery)
@@ -123,6 +124,7 @@ class WebhookRepository:
         row = (
             await self.session.execute(
                 select(WebhookEvent, Webhook, attempts)
+                .join(Webhook, Webhook.merchant_id == WebhookEvent.merchant_id)
                 .where(WebhookEvent.id == event_id, Webhook.id == webhook_id)
                 .execution_options(populate_existing=True)
             )
