@@ -102,14 +102,17 @@ def _bridge_standard_logging(
     handler.setFormatter(formatter)
     root.addHandler(handler)
     root.setLevel(level)
-    for name in _QUIET:
-        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     # uvicorn's loggers (when `serve` passes log_config=None) and any library that added
     # its own handler hand their records to the root handler instead.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         named = logging.getLogger(name)
         named.handlers.clear()
         named.propagate = True
+        # The level too: a uvicorn.Config made earlier in this process (a test's live
+        # server with log_level="error") set its own; LOG_LEVEL decides from here.
+        named.setLevel(logging.NOTSET)
+    for name in _QUIET:  # after the reset above: uvicorn.access stays quiet
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
