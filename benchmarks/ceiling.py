@@ -60,6 +60,9 @@ async def capture(gateway: Gateway, accounts: Sequence[Account]) -> list[list[Tr
 
     def on_execute(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
         if open_tx is not None:
+            # A multi-row INSERT … RETURNING ("insertmanyvalues") is reported as many
+            # but carries one flat parameter list: it runs as one statement.
+            many = many and all(isinstance(row, tuple | list) for row in params or ())
             rows = [tuple(row) for row in params] if many else tuple(params or ())
             open_tx.append((statement, rows, many))
 
