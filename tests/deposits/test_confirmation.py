@@ -85,7 +85,11 @@ async def test_a_payment_completed_in_two_steps_is_credited_in_full(
 
     await gateway.control("finan", pay, {"amount": 25000})  # the payer sends the rest
     inbox_rows = await settled_inbox(runtime, "finan", 2)
-    assert [r.status for r in inbox_rows] == ["applied", "applied"]
+    # The live gateway's worker runs the deposit reconciliation on every minute: when
+    # one falls between the first payment and its callback, the reconciliation parks
+    # the payment first and the callback is its duplicate. Either way it counts once.
+    assert [r.status for r in inbox_rows][1:] == ["applied"]
+    assert inbox_rows[0].status in ("applied", "duplicate")
     deposits, exceptions = await rows(runtime)
     assert [(d.status, d.amount) for d in deposits] == [("COMPLETED", 12_500_000)]
     assert [(e.amount, e.resolved_at is not None) for e in exceptions] == [(12_500_000, True)]
