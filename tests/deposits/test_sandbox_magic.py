@@ -24,7 +24,9 @@ LATE_SECONDS = 1.0
 def settings_overrides(live_socket: socket.socket) -> dict[str, Any]:
     return {
         "public_base_url": socket_url(live_socket),
-        "provider_connect_timeout_seconds": 1.0,
+        # Connecting to the live server is instant, yet once took over a second late
+        # in a single-process run of the whole suite. Read timeouts stay short.
+        "provider_connect_timeout_seconds": 5.0,
         "provider_read_timeout_seconds": 1.0,
         "sandbox_settle_delay_seconds": 0.1,
         "sandbox_magic_delay_seconds": LATE_SECONDS,

@@ -48,7 +48,9 @@ def live_socket() -> Iterator[socket.socket]:
 def settings_overrides(live_socket: socket.socket) -> dict[str, Any]:
     return {
         "public_base_url": socket_url(live_socket),
-        "provider_connect_timeout_seconds": 1.0,
+        # Connecting to the live server is instant, yet once took over a second late
+        # in a single-process run of the whole suite. Read timeouts stay short.
+        "provider_connect_timeout_seconds": 5.0,
         "provider_read_timeout_seconds": 1.0,
         "sandbox_settle_delay_seconds": 0.1,
     }

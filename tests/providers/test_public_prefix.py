@@ -26,7 +26,9 @@ def settings_overrides(live_socket: socket.socket) -> dict[str, Any]:
     return {
         "public_base_url": socket_url(live_socket),
         "public_path_prefix": PREFIX,
-        "provider_connect_timeout_seconds": 1.0,
+        # Connecting to the live server is instant, yet once took over a second late
+        # in a single-process run of the whole suite. Read timeouts stay short.
+        "provider_connect_timeout_seconds": 5.0,
         "provider_read_timeout_seconds": 1.0,
         "sandbox_settle_delay_seconds": 0.1,
     }

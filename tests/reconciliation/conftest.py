@@ -19,7 +19,9 @@ from tests.support.live_server import socket_url
 def settings_overrides(live_socket: socket.socket) -> dict[str, Any]:  # noqa: F811
     return {
         "public_base_url": socket_url(live_socket),
-        "provider_connect_timeout_seconds": 1.0,
+        # Connecting to the live server is instant, yet once took over a second late
+        # in a single-process run of the whole suite. Read timeouts stay short.
+        "provider_connect_timeout_seconds": 5.0,
         "provider_read_timeout_seconds": 1.0,
         "sandbox_settle_delay_seconds": 0.1,
         "run_worker_in_process": False,
