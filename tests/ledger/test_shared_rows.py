@@ -5,6 +5,7 @@ transfer commits: never after a rollback, never twice."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from tests.ledger.conftest import Books
 P = "finpay"
 CLEARING = AccountKey.clearing(P)
 FEES = AccountKey.fee_revenue(P)
+Work = Callable[[AsyncSession], Awaitable[object]]
 
 
 def _account_writes(statements: list[str]) -> list[int]:
@@ -43,7 +45,8 @@ def _one_call_at_commit(runtime: Runtime) -> bool:
     return runtime.engine.dialect.name == "postgresql"
 
 
-def _recorded(runtime: Runtime) -> tuple[list[str], Any]:
+async def _statements_of(runtime: Runtime, work: Work) -> list[str]:
+    """The statements `work` issues in one unit of work (each shortened to 60 chars)."""
     statements: list[str] = []
 
     def record(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
@@ -51,24 +54,36 @@ def _recorded(runtime: Runtime) -> tuple[list[str], Any]:
 
     engine = runtime.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
-    return statements, lambda: event.remove(engine, "before_cursor_execute", record)
+    try:
+        async with unit_of_work(runtime.sessionmaker) as session:
+            await work(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements
+
+
+async def _ledger_then_job(runtime: Runtime, ledger_work: Work) -> tuple[list[str], list[int], int]:
+    """`ledger_work` followed by what a deposit does after the ledger (an outbox job), in
+    one unit of work: its statements, where accounts changed and where the job went."""
+
+    async def work(session: AsyncSession) -> None:
+        await ledger_work(session)
+        await enqueue(session, "test.after_ledger", {"n": 1})
+
+    statements = await _statements_of(runtime, work)
+    job = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO jobs"))
+    return statements, _account_writes(statements), job
 
 
 async def test_a_deposit_updates_every_account_last_before_commit(
     runtime: Runtime, books: Books, merchant_id: uuid.UUID
 ) -> None:
-    statements, stop = _recorded(runtime)
-    try:
-        async with unit_of_work(runtime.sessionmaker) as session:
-            await ledger.post(
-                session, "dep:last", deposit_postings(merchant_id, P, 100_000, 700), kind="deposit"
-            )
-            # Work the deposit does after the ledger (webhook event, outbox job).
-            await enqueue(session, "test.after_ledger", {"n": 1})
-    finally:
-        stop()
-    writes = _account_writes(statements)
-    job = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO jobs"))
+    statements, writes, job = await _ledger_then_job(
+        runtime,
+        lambda s: ledger.post(
+            s, "dep:last", deposit_postings(merchant_id, P, 100_000, 700), kind="deposit"
+        ),
+    )
     # A credit cannot overdraw the vault: its row, like the shared ones, is locked only
     # for the COMMIT, after everything else the transaction does.
     assert writes[0] > job
@@ -90,17 +105,12 @@ async def test_a_hold_checks_its_vault_at_once_and_its_shared_rows_at_commit(
     runtime: Runtime, books: Books, merchant_id: uuid.UUID
 ) -> None:
     await books.top_up(merchant_id, 10_000)
-    statements, stop = _recorded(runtime)
-    try:
-        async with unit_of_work(runtime.sessionmaker) as session:
-            await ledger.hold(
-                session, "wd:now", withdrawal_postings(merchant_id, P, 5_000, 100), kind="wd"
-            )
-            await enqueue(session, "test.after_ledger", {"n": 1})
-    finally:
-        stop()
-    writes = _account_writes(statements)
-    job = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO jobs"))
+    statements, writes, job = await _ledger_then_job(
+        runtime,
+        lambda s: ledger.hold(
+            s, "wd:now", withdrawal_postings(merchant_id, P, 5_000, 100), kind="wd"
+        ),
+    )
     # The vault may refuse: it is locked and checked in place, where the caller can
     # answer INSUFFICIENT_BALANCE; clearing and fees follow at COMMIT.
     assert statements[writes[0]].startswith("UPDATE ledger_accounts")
@@ -121,16 +131,12 @@ async def test_posting_or_voiding_a_hold_locks_the_vault_only_for_the_commit(
                 s, t, withdrawal_postings(merchant_id, P, 2_000, 0), kind="wd"
             )
         )
-    statements, stop = _recorded(runtime)
-    try:
-        async with unit_of_work(runtime.sessionmaker) as session:
-            await ledger.post_pending(session, "wd:post")
-            await ledger.void_pending(session, "wd:void")
-            await enqueue(session, "test.after_ledger", {"n": 1})
-    finally:
-        stop()
-    writes = _account_writes(statements)
-    job = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO jobs"))
+
+    async def settle_both(session: AsyncSession) -> None:
+        await ledger.post_pending(session, "wd:post")
+        await ledger.void_pending(session, "wd:void")
+
+    _statements, writes, job = await _ledger_then_job(runtime, settle_both)
     assert writes
     assert all(i > job for i in writes)
     vault = await books.balance(AccountKey.vault(merchant_id, P, "withdrawal"))
@@ -240,21 +246,16 @@ async def test_a_hold_checked_at_commit_refuses_there_and_leaves_nothing(
     runtime: Runtime, books: Books, merchant_id: uuid.UUID
 ) -> None:
     await books.top_up(merchant_id, 10_000)
-    statements, stop = _recorded(runtime)
-    try:
-        async with unit_of_work(runtime.sessionmaker) as session:
-            await ledger.hold(
-                session,
-                "wd:late-ok",
-                withdrawal_postings(merchant_id, P, 6_000, 100),
-                kind="wd",
-                check_at_commit=True,
-            )
-            await enqueue(session, "test.after_ledger", {"n": 1})
-    finally:
-        stop()
-    writes = _account_writes(statements)
-    job = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO jobs"))
+    _statements, writes, job = await _ledger_then_job(
+        runtime,
+        lambda s: ledger.hold(
+            s,
+            "wd:late-ok",
+            withdrawal_postings(merchant_id, P, 6_000, 100),
+            kind="wd",
+            check_at_commit=True,
+        ),
+    )
     assert len(writes) == (1 if _one_call_at_commit(runtime) else 3)
     assert all(i > job for i in writes)
 
@@ -293,15 +294,12 @@ async def test_accounts_known_to_exist_are_not_inserted_again(
             s, "dep:second", deposit_postings(merchant_id, P, 1_000, 10), kind="deposit"
         )
     )
-    statements, stop = _recorded(runtime)
-    try:
-        await books.run(
-            lambda s: ledger.post(
-                s, "dep:third", deposit_postings(merchant_id, P, 1_000, 10), kind="deposit"
-            )
-        )
-    finally:
-        stop()
+    statements = await _statements_of(
+        runtime,
+        lambda s: ledger.post(
+            s, "dep:third", deposit_postings(merchant_id, P, 1_000, 10), kind="deposit"
+        ),
+    )
     assert not [s for s in statements if s.startswith("INSERT INTO ledger_accounts")]
     vault = await books.balance(AccountKey.vault(merchant_id, P, "deposit"))
     assert (vault.posted, vault.version) == (2_970, 3)
