@@ -184,20 +184,37 @@ async def run_stage(
         result = await closed_loop("127.0.0.1", ports, requests, concurrency, max_seconds)
     sent_ids = [payment_ids[s.index] for s in result.samples]
     accepted = {payment_ids[s.index]: s.sent for s in result.ok}
-    first, arrivals, _waited = await wait_for_webhooks(sink_port, list(accepted), drain_seconds)
-    effects = await count_effects(dsn, sent_ids)
-    to_webhook = sorted(first[p] - accepted[p] for p in first)
-    ours = {p for p in accepted}
-    ours_arrivals = [(w, p) for w, p, _ in arrivals if p in ours]
-    start = min(accepted.values(), default=0.0)
-    last_webhook = max(first.values(), default=start)
-    summary = result.summary()
     return {
         "concurrency": concurrency,
         "rate": rate,
-        "callbacks": summary,
+        "callbacks": result.summary(),
+        **await stage_effects(result, accepted, sent_ids, sink_port, dsn, drain_seconds),
+    }
+
+
+async def stage_effects(
+    result: RunResult,
+    accepted: dict[str, float],
+    sent_ids: Sequence[str],
+    sink_port: int,
+    dsn: str,
+    drain_seconds: float,
+    *,
+    sent: int | None = None,
+) -> dict[str, Any]:
+    """What a stage's accepted payments became: the webhooks at the sink (waited for),
+    their latency from the moment each request was sent, and the deposits, transfers
+    and webhooks counted against what was sent (`sent` requests when not every one
+    names a payment)."""
+    first, arrivals, _waited = await wait_for_webhooks(sink_port, list(accepted), drain_seconds)
+    effects = await count_effects(dsn, sent_ids)
+    to_webhook = sorted(first[p] - accepted[p] for p in first)
+    ours = [(w, p) for w, p, _ in arrivals if p in accepted]
+    start = min(accepted.values(), default=0.0)
+    last_webhook = max(first.values(), default=start)
+    return {
         "statuses": result.statuses(),
-        "deposits_per_s": summary["per_second"],
+        "deposits_per_s": result.summary()["per_second"],
         "end_to_end_per_s": round(len(first) / (last_webhook - start), 1)
         if last_webhook > start
         else 0.0,
@@ -206,10 +223,10 @@ async def run_stage(
         "webhook_latency_mean_ms": round(statistics.fmean(to_webhook) * 1000, 1)
         if to_webhook
         else 0.0,
-        "sent": len(sent_ids),
+        "sent": len(sent_ids) if sent is None else sent,
         "accepted": len(accepted),
         **effects,
         "webhooks_received": len(first),
-        "webhook_posts_received": len(ours_arrivals),
-        "distinct_webhook_ids": len({w for w, _ in ours_arrivals}),
+        "webhook_posts_received": len(ours),
+        "distinct_webhook_ids": len({w for w, _ in ours}),
     }
