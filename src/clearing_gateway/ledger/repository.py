@@ -117,6 +117,17 @@ def _build_apply() -> Any:
 _APPLY = _build_apply()
 
 
+def _apply_params(key: AccountKey, delta: Delta, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "account_id": key.id,
+        "d_debits_pending": delta.debits_pending,
+        "d_debits_posted": delta.debits_posted,
+        "d_credits_pending": delta.credits_pending,
+        "d_credits_posted": delta.credits_posted,
+        "now": now,
+    }
+
+
 def entry_row(
     key: AccountKey, row: Any, transfer_id: str, event: str, delta: Delta, now: dt.datetime
 ) -> dict[str, Any]:
@@ -138,7 +149,7 @@ def entry_row(
     }
 
 
-def apply_shared_changes(session: Session, changes: Sequence[DeferredChange]) -> None:
+def apply_deferred_changes(session: Session, changes: Sequence[DeferredChange]) -> None:
     """The deferred changes, at commit (sync: runs in the session's before_commit hook).
     In the accounts' lock order (vaults, then system accounts, each by id), so two
     committers never wait on each other and a vault locked earlier in a transaction is
@@ -169,15 +180,7 @@ def apply_shared_changes(session: Session, changes: Sequence[DeferredChange]) ->
     entries = []
     for change in ordered:
         delta = change.delta
-        params = {
-            "account_id": change.key.id,
-            "d_debits_pending": delta.debits_pending,
-            "d_debits_posted": delta.debits_posted,
-            "d_credits_pending": delta.credits_pending,
-            "d_credits_posted": delta.credits_posted,
-            "now": change.now,
-        }
-        row = session.execute(_APPLY, params).first()
+        row = session.execute(_APPLY, _apply_params(change.key, delta, change.now)).first()
         if row is None:
             raise InsufficientFunds(change.key.code)
         entries.append(
@@ -265,15 +268,7 @@ class LedgerRepository:
 
     async def apply(self, key: AccountKey, delta: Delta, now: dt.datetime) -> Any:
         """Change one account's counters; None when it would overdraw a vault."""
-        params = {
-            "account_id": key.id,
-            "d_debits_pending": delta.debits_pending,
-            "d_debits_posted": delta.debits_posted,
-            "d_credits_pending": delta.credits_pending,
-            "d_credits_posted": delta.credits_posted,
-            "now": now,
-        }
-        return (await self.session.execute(_APPLY, params)).first()
+        return (await self.session.execute(_APPLY, _apply_params(key, delta, now))).first()
 
     async def accounts(
         self, merchant_id: uuid.UUID | None = None, *, vaults_only: bool = False

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from clearing_gateway.ledger.accounts import AccountKey
-from clearing_gateway.ledger.repository import Delta, apply_shared_changes
+from clearing_gateway.ledger.repository import Delta, apply_deferred_changes
 
 _KEY = "ledger.shared_rows"
 _APPLIED_KEY = "ledger.shared_rows.applied"
@@ -87,7 +87,7 @@ async def apply_deferred(session: AsyncSession) -> None:
 def _apply(session: Session) -> None:
     pending: list[DeferredChange] = session.info.pop(_KEY, [])
     if pending:
-        apply_shared_changes(session, pending)
+        apply_deferred_changes(session, pending)
         # Applied inside a SAVEPOINT (a read or a refusable transfer in a nested
         # operation), the UPDATEs vanish if that SAVEPOINT rolls back: remember where,
         # so that the changes made outside it are deferred again (_after_rollback).
