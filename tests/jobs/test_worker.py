@@ -374,3 +374,33 @@ async def test_outcomes_finishing_together_are_written_in_one_transaction(
     for job_id in ids:
         assert job_id is not None
         assert (await load(runtime, job_id)).status == JobStatus.DONE
+
+
+async def test_an_outcome_that_cannot_be_written_leaves_the_job_to_run_again(
+    runtime: Runtime,
+    registry: jobs.JobRegistry,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runs: list[int] = []
+
+    @registry.handler("test.unrecorded")
+    async def unrecorded(_runtime: Runtime, job: Job) -> None:
+        runs.append(job.attempts)
+
+    job_id = await enqueue(runtime, "test.unrecorded")
+    assert job_id is not None
+    real_finish = repository.finish
+
+    async def broken(*_args: Any, **_kwargs: Any) -> bool:
+        raise ConnectionError("database went away")
+
+    worker = make_worker(runtime, registry, clock, lease=dt.timedelta(seconds=60))
+    monkeypatch.setattr(repository, "finish", broken)
+    assert await worker.run_until_idle() == 0  # ran, but nothing was recorded
+    assert (await load(runtime, job_id)).status == JobStatus.RUNNING
+    monkeypatch.setattr(repository, "finish", real_finish)
+    clock.advance(61)  # the lease ends: the job is due again (at least once, never lost)
+    assert await worker.run_until_idle() == 1
+    assert runs == [1, 2]
+    assert (await load(runtime, job_id)).status == JobStatus.DONE
